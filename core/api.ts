@@ -1,0 +1,95 @@
+/**
+ * @module
+ * The library's entry points, wiring the phases together: find the recipe, load and validate
+ * it, plan it, execute it. The CLI and `mod.ts` both go through here.
+ */
+import { Context } from "./context.ts";
+import { StepFailedError, UsageError } from "./errors.ts";
+import type { EventSink } from "./events.ts";
+import type { Executor } from "./executors/executor.ts";
+import { ORCH_ROOT } from "./loader.ts";
+import { type Plan, planRun } from "./plan.ts";
+import { loadRecipe } from "./recipe.ts";
+import { executePlan, type RunResult } from "./runner.ts";
+
+/** Options shared by validate and run. */
+export interface RecipeOptions {
+  /** Directory relative paths (recipe, modules, params) resolve against. @default Deno.cwd() */
+  baseDir?: string;
+  /** Extra allowed module roots (operator only). @default [] */
+  allowModules?: string[];
+  /** Refuse larger recipe files. @default 32 MiB */
+  maxRecipeBytes?: number;
+}
+
+/** Options of a run. */
+export interface RunOptions extends RecipeOptions {
+  context?: Context;
+  onEvent?: EventSink;
+  signal?: AbortSignal;
+  executor?: Executor;
+  /** Receives context warnings (e.g. unversioned keys). @default ignored */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Finds a recipe file: relative to `baseDir` first; failing that, a relative path is looked up
+ * in orch's own install (the built-in recipes, also inside a compiled binary), and then that
+ * install is the base directory for the recipe's relative paths.
+ */
+export async function findRecipe(
+  path: string,
+  baseDir: string,
+): Promise<{ file: string; baseDir: string }> {
+  const local = path.startsWith("/") ? path : `${baseDir}/${path}`;
+  if (path.startsWith("/") || await _exists(local)) return { file: path, baseDir };
+  const builtin = `${ORCH_ROOT}/${path}`;
+  if (await _exists(builtin)) return { file: builtin, baseDir: ORCH_ROOT };
+  return { file: path, baseDir }; // let loadRecipe report "file not found" on the user's path
+}
+
+/** Loads, validates and plans a recipe; throws on any problem, runs nothing. */
+export async function validateRecipeFile(path: string, options: RecipeOptions = {}): Promise<Plan> {
+  const found = await findRecipe(path, options.baseDir ?? Deno.cwd());
+  const recipe = await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes });
+  return await planRun(recipe, {
+    baseDir: found.baseDir,
+    allowModules: options.allowModules ?? [],
+  });
+}
+
+/** Validates then runs a recipe, returning the full result (a failed step is a result). */
+export async function run(path: string, options: RunOptions = {}): Promise<RunResult> {
+  const plan = await validateRecipeFile(path, options);
+  return await executePlan(plan, {
+    context: options.context ?? new Context({ onWarning: options.onWarning }),
+    onEvent: options.onEvent,
+    signal: options.signal,
+    executor: options.executor,
+  });
+}
+
+/**
+ * Runs a recipe and returns its final context; throws StepFailedError when a step fails.
+ * `const ctx = await runRecipe("recipes/example_numbers.yaml"); ctx.get("numbers.stats_v1")`
+ */
+export async function runRecipe(path: string, options: RunOptions = {}): Promise<Context> {
+  const result = await run(path, options);
+  if (result.status === "interrupted") throw new UsageError("run was interrupted");
+  if (result.failed) {
+    throw new StepFailedError(
+      `step "${result.failed.step}" failed: ${result.failed.reason}`,
+      result.failed.step,
+    );
+  }
+  return result.context;
+}
+
+async function _exists(p: string): Promise<boolean> {
+  try {
+    await Deno.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * @module
+ * The CLI commands (run, validate, list, step, schema): parse flags, call the library, and
+ * shape each outcome as the one JSON object main.ts prints plus an exit code.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { run, validateRecipeFile } from "../api.ts";
+import { readContextFile, writeContextFile } from "../context_file.ts";
+import { Context } from "../context.ts";
+import {
+  ExitCode,
+  formatIssue,
+  type Issue,
+  issuesOf,
+  OrchError,
+  RecipeValidationError,
+  UsageError,
+} from "../errors.ts";
+import { executePlan } from "../runner.ts";
+import { getLogger } from "../log.ts";
+import { recipeJsonSchema } from "../recipe.ts";
+import { didYouMean } from "../suggest.ts";
+import { consoleView } from "./console_view.ts";
+import { planSingleStep } from "./single_step.ts";
+
+/** What main.ts prints and exits with. */
+export interface CliOutcome {
+  json: unknown;
+  exitCode: number;
+}
+
+const COMMON: ParseArgsConfig["options"] = {
+  "allow-module": { type: "string", multiple: true },
+  "max-recipe-bytes": { type: "string" },
+};
+
+const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
+  run: cmdRun,
+  validate: cmdValidate,
+  list: cmdList,
+  step: cmdStep,
+  schema: cmdSchema,
+};
+
+/** Dispatches `args` to a command. */
+export function runCli(args: string[]): Promise<CliOutcome> {
+  const [name, ...rest] = args;
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    const hint = didYouMean(name, Object.keys(COMMANDS));
+    throw new UsageError(
+      `unknown command "${name}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      `commands: ${Object.keys(COMMANDS).join(", ")}; see orch --help`,
+    );
+  }
+  return cmd(rest);
+}
+
+/** Turns any thrown value into the error JSON line and exit code. */
+export function errorResult(err: unknown): CliOutcome {
+  if (err instanceof OrchError) {
+    const issues = issuesOf(err);
+    const log = getLogger("orch");
+    for (const issue of issues ?? []) log.error(formatIssue(issue));
+    if (!issues) log.error(err.message + (err.hint ? ` (${err.hint})` : ""));
+    const json: Record<string, unknown> = {
+      status: "error",
+      reason: err.hint && !issues ? `${err.message}; ${err.hint}` : err.message,
+      exit_code: err.exitCode,
+    };
+    if (err.where.step) json.step = err.where.step;
+    if (issues) json.errors = issues.map(_issueJson);
+    return { json, exitCode: err.exitCode };
+  }
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  getLogger("orch").error(`internal error: ${message}`);
+  return {
+    json: { status: "error", reason: `internal error: ${message}`, exit_code: ExitCode.invalid },
+    exitCode: ExitCode.invalid,
+  };
+}
+
+async function cmdRun(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    recipe: { type: "string" },
+    context: { type: "string" },
+    "context-out": { type: "string" },
+  });
+  const file = _onePositional(positionals, values.recipe as string | undefined, "run");
+  const log = getLogger("orch");
+  const context = values.context
+    ? await readContextFile(values.context as string, log.warn)
+    : new Context({ onWarning: log.warn });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  try {
+    const result = await run(file, {
+      ..._recipeOptions(values),
+      context,
+      onEvent: consoleView(),
+      signal: controller.signal,
+    });
+    if (values["context-out"] && result.status !== "interrupted") {
+      await writeContextFile(values["context-out"] as string, result.context);
+    }
+    const summary = {
+      ctx_keys: result.context.keys(),
+      steps: result.counts,
+      duration_ms: Math.round(result.durationMs),
+    };
+    if (result.status === "interrupted") {
+      return {
+        json: { status: "error", reason: "interrupted", exit_code: 130, ...summary },
+        exitCode: ExitCode.interrupted,
+      };
+    }
+    if (result.failed) {
+      return {
+        json: {
+          status: "error",
+          reason: result.failed.reason,
+          exit_code: 1,
+          step: result.failed.step,
+          ...summary,
+        },
+        exitCode: ExitCode.stepFailed,
+      };
+    }
+    return { json: { status: "ok", ...summary }, exitCode: ExitCode.ok };
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+}
+
+async function cmdValidate(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {});
+  if (positionals.length === 0) {
+    throw new UsageError("validate needs at least one recipe", "orch validate RECIPE...");
+  }
+  const errors: Issue[] = [];
+  const recipes: { file: string; steps: number }[] = [];
+  for (const file of positionals) {
+    try {
+      const plan = await validateRecipeFile(file, _recipeOptions(values));
+      recipes.push({ file, steps: plan.steps.length });
+    } catch (err) {
+      const issues = issuesOf(err);
+      if (!issues) throw err;
+      errors.push(...issues.map((i) => ({ ...i, file: i.file ?? file })));
+    }
+  }
+  if (errors.length > 0) throw new RecipeValidationError(errors);
+  getLogger("orch").info(`${recipes.length} recipe(s) valid`);
+  return { json: { status: "ok", recipes }, exitCode: ExitCode.ok };
+}
+
+async function cmdList(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {});
+  const file = _onePositional(positionals, undefined, "list");
+  const plan = await validateRecipeFile(file, _recipeOptions(values));
+  const steps = plan.steps.map((p) => ({
+    idx: p.step.idx,
+    name: p.step.name,
+    type: p.step.type,
+    module: p.step.module,
+    function: p.step.function,
+    args: p.step.args,
+    ...(p.description ? { description: p.description } : {}),
+  }));
+  const log = getLogger("orch");
+  for (const s of steps) {
+    log.info(
+      `${s.idx}\t${s.name}\t${s.type}\t${s.module}#${s.function}\t${JSON.stringify(s.args)}`,
+    );
+  }
+  return {
+    json: { status: "ok", test_id: plan.recipe.testMeta.testId, steps },
+    exitCode: ExitCode.ok,
+  };
+}
+
+async function cmdStep(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    params: { type: "string", default: "{}" },
+    function: { type: "string" },
+    name: { type: "string" },
+    context: { type: "string" },
+    "context-out": { type: "string" },
+  });
+  const spec = _onePositional(positionals, undefined, "step");
+  let params: unknown;
+  try {
+    params = JSON.parse(values.params as string);
+  } catch (err) {
+    throw new UsageError(
+      `--params is not valid JSON: ${(err as Error).message}`,
+      `quote it for the shell: --params '{"src":"data/numbers.csv"}'`,
+    );
+  }
+  const log = getLogger("orch");
+  const context = values.context
+    ? await readContextFile(values.context as string, log.warn)
+    : new Context({ onWarning: log.warn });
+  const plan = await planSingleStep(spec, params, {
+    ..._recipeOptions(values),
+    exportName: values.function as string | undefined,
+    name: values.name as string | undefined,
+  });
+  const result = await executePlan(plan, { context, onEvent: consoleView() });
+  const step = result.steps[0];
+  if (step.status !== "ok") {
+    return {
+      json: step.envelope ?? { status: "error", reason: step.status, exit_code: 1 },
+      exitCode: ExitCode.stepFailed,
+    };
+  }
+  if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
+  return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+function cmdSchema(args: string[]): Promise<CliOutcome> {
+  _parse(args, {});
+  return Promise.resolve({ json: recipeJsonSchema(), exitCode: ExitCode.ok });
+}
+
+function _parse(args: string[], options: NonNullable<ParseArgsConfig["options"]>) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true });
+  } catch (err) {
+    const known = Object.keys({ ...COMMON, ...options }).map((k) => `--${k}`);
+    throw new UsageError((err as Error).message, `options here: ${known.join(", ")}`);
+  }
+}
+
+function _onePositional(positionals: string[], flag: string | undefined, cmd: string): string {
+  const all = flag ? [flag, ...positionals] : positionals;
+  if (all.length !== 1) {
+    throw new UsageError(
+      all.length === 0
+        ? `${cmd} needs one argument`
+        : `${cmd} takes one argument, got ${all.length}`,
+      `see orch ${cmd} --help`,
+    );
+  }
+  return all[0];
+}
+
+function _recipeOptions(values: Record<string, unknown>) {
+  const fromEnv = (Deno.env.get("ORCH_ALLOW_MODULES") ?? "").split(":").filter(Boolean);
+  const max = values["max-recipe-bytes"] as string | undefined;
+  if (max !== undefined && !/^[1-9][0-9]*$/.test(max)) {
+    throw new UsageError(`--max-recipe-bytes must be a positive integer, got "${max}"`);
+  }
+  return {
+    baseDir: Deno.cwd(),
+    allowModules: [...((values["allow-module"] as string[] | undefined) ?? []), ...fromEnv],
+    maxRecipeBytes: max === undefined ? undefined : Number(max),
+  };
+}
+
+function _issueJson(i: Issue): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ["file", "line", "col", "path", "step", "message"] as const) {
+    if (i[k] !== undefined) out[k] = i[k];
+  }
+  return out;
+}

@@ -1,0 +1,242 @@
+/**
+ * @module
+ * The context: the JSON-safe key/value store steps share, with the history of who wrote what.
+ * It changes only through `apply(delta)`; a step writes into a `StepContext` whose delta the
+ * runner applies when the step succeeds and drops when it fails (transactional steps).
+ */
+import { ContextError } from "./errors.ts";
+import { copyJson, findUnsafe, type JsonValue } from "./json_safe.ts";
+
+export type { JsonValue } from "./json_safe.ts";
+
+/** One recorded write. */
+export interface HistoryEntry {
+  key: string;
+  /** Who the step said wrote it (`ctx.set(key, value, {who})`). */
+  who: string;
+  /** The recipe step whose run made the write; absent for writes made outside a run. */
+  step?: string;
+  op: "set";
+  /** ISO 8601 timestamp. */
+  at: string;
+}
+
+/** A write a step made, waiting to be applied. */
+export interface ContextWrite {
+  key: string;
+  value: JsonValue;
+  who: string;
+}
+
+/** Every write one step attempt made, in order. */
+export interface ContextDelta {
+  writes: ContextWrite[];
+}
+
+/** Options of a write. */
+export interface SetOptions {
+  /** Name of the writer, recorded in the history. @default the step's name */
+  who?: string;
+}
+
+/** What a step sees of the context: reads and writes, never the whole store. */
+export interface ContextView {
+  get(key: string): JsonValue | undefined;
+  has(key: string): boolean;
+  keys(): string[];
+  set(key: string, value: unknown, options?: SetOptions): void;
+}
+
+/** Serialised form of a context (`toJSON`/`fromJSON`). */
+export interface ContextJson {
+  data: Record<string, JsonValue>;
+  history: HistoryEntry[];
+}
+
+/** Receives warnings such as "key has no _vN suffix"; the CLI prints them on stderr. */
+export type WarningSink = (message: string) => void;
+
+const KEY_RE = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+const VERSION_RE = /_v[0-9]+$/;
+
+/** Checks a key's shape. Throws ContextError when refused; returns a warning text or null. */
+export function checkKey(key: unknown): string | null {
+  if (typeof key !== "string" || !KEY_RE.test(key)) {
+    throw new ContextError(
+      `context key ${JSON.stringify(key)} is invalid: keys are dotted, with at least two ` +
+        `segments of [a-z0-9_]`,
+      'use a namespaced, versioned key such as "numbers.stats_v1"',
+    );
+  }
+  return VERSION_RE.test(key) ? null : `context key "${key}" has no version suffix ` +
+    `(_v1, _v2, ...); add one so later changes to its shape can live beside it`;
+}
+
+/** Checks a value and returns a private deep copy, or throws ContextError naming the bad path. */
+export function admitValue(key: string, value: unknown): JsonValue {
+  const bad = findUnsafe(value, key);
+  if (bad) throw new ContextError(bad);
+  return copyJson(value as JsonValue);
+}
+
+/** The run's shared store. */
+export class Context implements ContextView {
+  #data = new Map<string, JsonValue>();
+  #history: HistoryEntry[] = [];
+  #warn: WarningSink;
+
+  constructor(options: { onWarning?: WarningSink } = {}) {
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  /** A copy of the value under `key`, or undefined. */
+  get(key: string): JsonValue | undefined {
+    const value = this.#data.get(key);
+    return value === undefined ? undefined : copyJson(value);
+  }
+
+  has(key: string): boolean {
+    return this.#data.has(key);
+  }
+
+  /** Keys in the order they were first written. */
+  keys(): string[] {
+    return [...this.#data.keys()];
+  }
+
+  /** Writes one key directly (outside any step). Use `apply` for a step's writes. */
+  set(key: string, value: unknown, options: SetOptions = {}): void {
+    const warning = checkKey(key);
+    const copy = admitValue(key, value);
+    if (warning) this.#warn(warning);
+    this.#commit([{ key, value: copy, who: options.who ?? "user" }], undefined, new Date());
+  }
+
+  /**
+   * Applies a step's delta: every write is checked first, then all are committed together, so a
+   * bad write leaves the context unchanged.
+   */
+  apply(delta: ContextDelta, meta: { step?: string; at?: Date } = {}): void {
+    const checked = delta.writes.map((w) => {
+      checkKey(w.key);
+      return { key: w.key, value: admitValue(w.key, w.value), who: String(w.who) };
+    });
+    this.#commit(checked, meta.step, meta.at ?? new Date());
+  }
+
+  /** The write history, oldest first (a copy). */
+  history(): HistoryEntry[] {
+    return this.#history.map((h) => ({ ...h }));
+  }
+
+  /** A copy of all data, for handing a snapshot to a step. */
+  snapshot(): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of this.#data) out[k] = copyJson(v);
+    return out;
+  }
+
+  toJSON(): ContextJson {
+    return { data: this.snapshot(), history: this.history() };
+  }
+
+  /**
+   * Restores a context from `toJSON()` output. Also accepts a plain `{key: value}` object (no
+   * history), which is what a hand-written `--context` file usually is.
+   */
+  static fromJSON(json: unknown, options: { onWarning?: WarningSink } = {}): Context {
+    const ctx = new Context(options);
+    if (!_isPlainObject(json)) {
+      throw new ContextError("a context file must hold a JSON object");
+    }
+    const full = "data" in json && "history" in json;
+    const data = full ? json.data : json;
+    if (!_isPlainObject(data)) throw new ContextError('context "data" must be an object');
+    for (const [key, value] of Object.entries(data)) {
+      checkKey(key);
+      ctx.#data.set(key, admitValue(key, value));
+    }
+    if (full) {
+      if (!Array.isArray(json.history)) {
+        throw new ContextError('context "history" must be an array');
+      }
+      ctx.#history = json.history.map(_historyEntry);
+    }
+    return ctx;
+  }
+
+  #commit(writes: ContextWrite[], step: string | undefined, at: Date): void {
+    const iso = at.toISOString();
+    for (const w of writes) {
+      this.#data.set(w.key, w.value);
+      const entry: HistoryEntry = { key: w.key, who: w.who, op: "set", at: iso };
+      if (step !== undefined) entry.step = step;
+      this.#history.push(entry);
+    }
+  }
+}
+
+/**
+ * The view one step attempt gets: reads see the snapshot plus the step's own writes; writes are
+ * checked immediately (so the step fails where it wrote) and collected into a delta.
+ */
+export class StepContext implements ContextView {
+  #base: Record<string, JsonValue>;
+  #writes: ContextWrite[] = [];
+  #own = new Map<string, JsonValue>();
+  #defaultWho: string;
+  #warn: WarningSink;
+
+  constructor(
+    base: Record<string, JsonValue>,
+    options: { who: string; onWarning?: WarningSink },
+  ) {
+    this.#base = base;
+    this.#defaultWho = options.who;
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  get(key: string): JsonValue | undefined {
+    if (this.#own.has(key)) return copyJson(this.#own.get(key)!);
+    return Object.hasOwn(this.#base, key) ? copyJson(this.#base[key]) : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.#own.has(key) || Object.hasOwn(this.#base, key);
+  }
+
+  keys(): string[] {
+    const keys = Object.keys(this.#base);
+    for (const k of this.#own.keys()) if (!Object.hasOwn(this.#base, k)) keys.push(k);
+    return keys;
+  }
+
+  set(key: string, value: unknown, options: SetOptions = {}): void {
+    const warning = checkKey(key);
+    const copy = admitValue(key, value);
+    if (warning) this.#warn(warning);
+    this.#own.set(key, copy);
+    this.#writes.push({ key, value: copy, who: options.who ?? this.#defaultWho });
+  }
+
+  /** The writes made so far. */
+  delta(): ContextDelta {
+    return { writes: [...this.#writes] };
+  }
+}
+
+function _isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function _historyEntry(raw: unknown, i: number): HistoryEntry {
+  if (
+    !_isPlainObject(raw) || typeof raw.key !== "string" || typeof raw.who !== "string" ||
+    typeof raw.at !== "string"
+  ) {
+    throw new ContextError(`context history[${i}] must have string "key", "who" and "at"`);
+  }
+  const entry: HistoryEntry = { key: raw.key, who: raw.who, op: "set", at: raw.at };
+  if (typeof raw.step === "string") entry.step = raw.step;
+  return entry;
+}

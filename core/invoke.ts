@@ -1,0 +1,72 @@
+/**
+ * @module
+ * Runs one attempt of one scriptlet against a context snapshot and returns its envelope and
+ * delta. Never throws: every failure becomes an error envelope with an empty delta. Used inside
+ * the step Worker and by the standalone runner, so both behave the same.
+ */
+import { type ContextDelta, type JsonValue, StepContext } from "./context.ts";
+import { type Envelope, envelopeProblem, fail } from "./envelope.ts";
+import { checkParams, formatParamIssues } from "./params.ts";
+import type { ScriptletClass, StepInfo } from "./scriptlet.ts";
+
+/** Everything one attempt needs. */
+export interface InvokeInput {
+  params: unknown;
+  snapshot: Record<string, JsonValue>;
+  step: StepInfo;
+  onWarning?: (message: string) => void;
+}
+
+/** What one attempt produced. The delta is empty unless the envelope is ok. */
+export interface InvokeResult {
+  envelope: Envelope;
+  delta: ContextDelta;
+}
+
+/** Runs validate + run, checks the envelope and that every listed output was written. */
+export async function invokeScriptlet(
+  cls: ScriptletClass,
+  input: InvokeInput,
+): Promise<InvokeResult> {
+  const name = input.step.name;
+  const failed = (reason: string, code = 1): InvokeResult => ({
+    envelope: fail(name, reason, code),
+    delta: { writes: [] },
+  });
+  const checked = checkParams(cls.params, input.params);
+  if (!checked.ok) return failed(`invalid params: ${formatParamIssues(checked.issues)}`, 2);
+
+  const ctx = new StepContext(input.snapshot, { who: name, onWarning: input.onWarning });
+  let returned: unknown;
+  try {
+    const scriptlet = new cls();
+    scriptlet.step = { ...input.step };
+    await scriptlet.validate(ctx, checked.value as Record<string, unknown>);
+    returned = await scriptlet.run(ctx, checked.value as Record<string, unknown>);
+  } catch (err) {
+    return failed(describeThrown(err));
+  }
+  const problem = envelopeProblem(returned);
+  if (problem) return failed(problem);
+  const envelope = returned as Envelope;
+  if (envelope.status === "error") {
+    const code = Number.isInteger(envelope.exit_code) && envelope.exit_code !== 0
+      ? envelope.exit_code
+      : 1;
+    return failed(envelope.reason, code);
+  }
+  const missing = envelope.outputs.filter((k) => !ctx.has(k));
+  if (missing.length > 0) {
+    return failed(`envelope lists outputs that were never written: ${missing.join(", ")}`);
+  }
+  return { envelope: { status: "ok", outputs: [...envelope.outputs] }, delta: ctx.delta() };
+}
+
+/** One line describing a thrown value, without a stack trace. */
+export function describeThrown(err: unknown): string {
+  if (err instanceof Error) {
+    const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
+    return `${name}${err.message}`;
+  }
+  return `threw ${typeof err === "string" ? err : JSON.stringify(err) ?? String(err)}`;
+}

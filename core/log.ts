@@ -1,0 +1,82 @@
+/**
+ * @module
+ * Human-readable logging on stderr (never stdout), a `getLogger(name)` factory in the spirit of
+ * the Python framework's `get_logger`, and `trackResources`, which reports a step's duration.
+ */
+
+/** Severity of a log line. */
+export type Level = "debug" | "info" | "warn" | "error";
+
+/** A named logger. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Where log lines go; tests inject their own. @default stderr */
+export type LineSink = (line: string) => void;
+
+const encoder = new TextEncoder();
+
+/** Writes one line to stderr synchronously, so lines never interleave mid-line. */
+export const stderrSink: LineSink = (line) => {
+  Deno.stderr.writeSync(encoder.encode(line.endsWith("\n") ? line : line + "\n"));
+};
+
+const COLORS: Record<Level, string> = {
+  debug: "\x1b[90m",
+  info: "\x1b[36m",
+  warn: "\x1b[33m",
+  error: "\x1b[31m",
+};
+
+/** True when colour may be used: stderr is a terminal and NO_COLOR is unset or empty. */
+export function useColor(): boolean {
+  try {
+    const noColor = Deno.env.get("NO_COLOR");
+    return !noColor && Deno.stderr.isTerminal();
+  } catch {
+    return false; // no env permission (e.g. inside a narrowed Worker): stay plain
+  }
+}
+
+/** Returns a logger whose lines read `[level] name: message`. */
+export function getLogger(
+  name: string,
+  options: { sink?: LineSink; color?: boolean; minLevel?: Level } = {},
+): Logger {
+  const sink = options.sink ?? stderrSink;
+  const color = options.color ?? useColor();
+  const order: Level[] = ["debug", "info", "warn", "error"];
+  const min = order.indexOf(options.minLevel ?? "info");
+  const emit = (level: Level) => (message: string) => {
+    if (order.indexOf(level) < min) return;
+    const tag = color ? `${COLORS[level]}[${level}]\x1b[0m` : `[${level}]`;
+    sink(`${tag} ${name}: ${message}`);
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}
+
+/**
+ * Wraps an async function so each call prints `[resource] duration_sec=<x> peak_rss_mb=<y>` on
+ * the sink when it settles (whether it resolved or threw).
+ */
+export function trackResources<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R> | R,
+  options: { sink?: LineSink; label?: string } = {},
+): (...args: A) => Promise<R> {
+  const sink = options.sink ?? stderrSink;
+  return async (...args: A): Promise<R> => {
+    const start = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      const secs = ((performance.now() - start) / 1000).toFixed(3);
+      const rss = (Deno.memoryUsage().rss / (1024 * 1024)).toFixed(1);
+      const label = options.label ? ` step=${options.label}` : "";
+      sink(`[resource]${label} duration_sec=${secs} rss_mb=${rss}`);
+    }
+  };
+}

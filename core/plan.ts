@@ -1,0 +1,100 @@
+/**
+ * @module
+ * Turns a validated recipe into a Plan: each step's module resolved inside the allowlist, its
+ * export and params checked in a Worker, its permissions fixed. Decides what runs, in which
+ * order; does not run anything. Collects every problem before failing.
+ */
+import { type Issue, RecipeValidationError, StepLoadError } from "./errors.ts";
+import { DEFAULT_STEP_PERMISSIONS, inspectModules } from "./executors/deno_worker.ts";
+import { type LoaderOptions, type ResolvedModule, resolveModule } from "./loader.ts";
+import { formatPath, type Recipe, type Step } from "./recipe.ts";
+
+/** A step ready to run. */
+export interface PlannedStep {
+  step: Step;
+  module: ResolvedModule;
+  permissions: Deno.PermissionOptionsObject;
+  description?: string;
+}
+
+/** What `executePlan` runs. */
+export interface Plan {
+  recipe: Recipe;
+  /** Steps in run order (by idx). */
+  steps: PlannedStep[];
+  /** Directory relative paths in params resolve against. */
+  baseDir: string;
+}
+
+/** Options of planning. */
+export interface PlanOptions extends LoaderOptions {}
+
+/** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
+export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Plan> {
+  const issues: Issue[] = [];
+  const resolved: (ResolvedModule | undefined)[] = [];
+  for (const step of recipe.steps) {
+    const where = _where(recipe, step, "module");
+    try {
+      resolved.push(await resolveModule(step.module, options, where));
+    } catch (err) {
+      if (!(err instanceof StepLoadError)) throw err;
+      issues.push({ ...where, message: `${err.message}; ${err.hint}` });
+      resolved.push(undefined);
+    }
+  }
+  const toInspect = recipe.steps.flatMap((step, i) =>
+    resolved[i] ? [{ step, module: resolved[i]! }] : []
+  );
+  const found = await inspectModules(
+    toInspect.map(({ step, module }) => ({
+      moduleUrl: module.url,
+      exportName: step.function,
+      params: step.args,
+    })),
+  );
+  const descriptions = new Map<string, string | undefined>();
+  found.forEach((item, i) => {
+    const { step, module } = toInspect[i];
+    if (item.ok) return descriptions.set(step.name, item.description);
+    if (item.problem === "params") {
+      for (const p of item.issues) {
+        const path = ["steps", step.index, "args", ...p.path];
+        issues.push({
+          file: recipe.file,
+          ...recipe.locate(path),
+          path: formatPath(path),
+          step: step.name,
+          message: `invalid param for step "${step.name}": ${p.message}`,
+        });
+      }
+      return;
+    }
+    const field = item.problem === "import" ? "module" : "function";
+    const fix = item.problem === "import"
+      ? "fix the module so it imports cleanly (run it standalone to see the error)"
+      : `export a class extending BaseScriptlet named "${step.function}" from ${module.spec}`;
+    issues.push({
+      ..._where(recipe, step, field),
+      message: `cannot load step "${step.name}": module "${module.spec}" ${
+        item.problem === "import" ? `failed to import: ${item.message}` : item.message
+      }; ${fix}`,
+    });
+  });
+  if (issues.length > 0) throw new RecipeValidationError(issues);
+  return {
+    recipe,
+    baseDir: options.baseDir,
+    steps: recipe.steps.map((step, i) => ({
+      step,
+      module: resolved[i]!,
+      permissions: DEFAULT_STEP_PERMISSIONS,
+      description: descriptions.get(step.name),
+    })),
+  };
+}
+
+function _where(recipe: Recipe, step: Step, field: string) {
+  const path = ["steps", step.index, field];
+  return { file: recipe.file, ...recipe.locate(path), path: formatPath(path), step: step.name };
+}

@@ -1,0 +1,333 @@
+/**
+ * @module
+ * The recipe format: its zod schema, and `loadRecipe`/`validateRecipe`, which turn a YAML file
+ * into a typed, normalised `Recipe` or a list of issues with file:line:col and field paths.
+ */
+import { z } from "zod";
+import { type Issue, RecipeValidationError } from "./errors.ts";
+import { findUnsafe, type JsonValue } from "./json_safe.ts";
+import {
+  decodeUtf8,
+  DEFAULT_MAX_RECIPE_BYTES,
+  parseYaml,
+  type PathSegment,
+  readRecipeBytes,
+  type YamlSource,
+} from "./yaml_source.ts";
+import { didYouMean } from "./suggest.ts";
+
+const STEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const CONTEXT_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+const StepName = z.string().regex(STEP_NAME, {
+  error: "step names use letters, digits, _ . - and start with a letter, digit or _",
+});
+const ContextKey = z.string().regex(CONTEXT_KEY, {
+  error: 'context keys are dotted, with two or more [a-z0-9_] segments, e.g. "numbers.stats_v1"',
+});
+
+const Permissions = z.strictObject({
+  read: z.union([z.boolean(), z.array(z.string())]).optional(),
+  write: z.union([z.boolean(), z.array(z.string())]).optional(),
+  net: z.union([z.boolean(), z.array(z.string())]).optional(),
+  env: z.union([z.boolean(), z.array(z.string())]).optional(),
+  run: z.union([z.boolean(), z.array(z.string())]).optional(),
+});
+
+const StepSchema = z.strictObject({
+  idx: z.int().nonnegative(),
+  name: StepName,
+  type: z.enum(["deno", "shell", "python"]),
+  module: z.string().min(1),
+  function: z.string().regex(IDENTIFIER, { error: "function must be an exported class name" }),
+  description: z.string().optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+  success: z.strictObject({ ctx_has_keys: z.array(ContextKey).optional() }).optional(),
+  depends_on: z.array(StepName).optional(),
+  retry: z.strictObject({ max: z.int().nonnegative(), delay_sec: z.number().nonnegative() })
+    .optional(),
+  timeout: z.number().positive().optional(),
+  parallel: z.boolean().optional(),
+  cache_key: z.string().optional(),
+  permissions: Permissions.optional(),
+});
+
+/** The recipe document schema (input shape, before normalisation). */
+export const RecipeSchema = z.strictObject({
+  test_meta: z.strictObject({
+    test_id: z.string().min(1),
+    tester: z.string().min(1),
+    description: z.string(),
+  }),
+  steps: z.array(StepSchema).min(1, { error: "a recipe needs at least one step" }),
+  context: z.strictObject({ merge: z.enum(["last_write_wins", "fail_on_conflict"]) }).optional(),
+  permissions: Permissions.optional(),
+});
+
+/** Keys the schema knows but this version cannot act on yet; using one is an error. */
+const NOT_YET: Record<string, string> = {
+  depends_on: "dependency graphs",
+  retry: "retries",
+  timeout: "timeouts",
+  parallel: "parallel steps",
+  cache_key: "step caching",
+  permissions: "per-step permissions",
+};
+
+/** A validated step, normalised. */
+export interface Step {
+  /** Position in the file's `steps` list (for error paths), not the `idx`. */
+  index: number;
+  idx: number;
+  name: string;
+  type: "deno";
+  module: string;
+  function: string;
+  args: Record<string, JsonValue>;
+  success: { ctxHasKeys: string[] };
+}
+
+/** A validated recipe. Steps are sorted by `idx`. */
+export interface Recipe {
+  file: string;
+  testMeta: { testId: string; tester: string; description: string };
+  steps: Step[];
+  /** Finds where a field path sits in the file, for later phases' errors. */
+  locate: YamlSource["locate"];
+}
+
+/** Options for reading a recipe. */
+export interface LoadRecipeOptions {
+  /** Refuse files larger than this. @default 32 MiB */
+  maxBytes?: number;
+}
+
+/** Reads, parses and validates a recipe file. Throws RecipeSyntaxError or RecipeValidationError. */
+export async function loadRecipe(file: string, options: LoadRecipeOptions = {}): Promise<Recipe> {
+  const bytes = await readRecipeBytes(file, options.maxBytes ?? DEFAULT_MAX_RECIPE_BYTES);
+  return validateRecipe(parseYaml(decodeUtf8(bytes, file), file));
+}
+
+/** Validates a parsed YAML source against the schema and the rules zod cannot express. */
+export function validateRecipe(source: YamlSource): Recipe {
+  const { file } = source;
+  const issue = (path: PathSegment[], message: string, at: "key" | "value" = "value"): Issue => ({
+    file,
+    ...source.locate(path, at),
+    path: formatPath(path),
+    message,
+  });
+  const raw = _stripExtensions(source.value);
+  const parsed = RecipeSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.flatMap((i) => _zodIssues(i, raw, issue));
+    throw new RecipeValidationError(issues);
+  }
+  const doc = parsed.data;
+  const issues = _ruleIssues(doc, issue);
+  if (issues.length > 0) throw new RecipeValidationError(issues);
+  const steps: Step[] = doc.steps.map((s, index) => ({
+    index,
+    idx: s.idx,
+    name: s.name,
+    type: "deno",
+    module: s.module,
+    function: s.function,
+    args: (s.args ?? {}) as Record<string, JsonValue>,
+    success: { ctxHasKeys: s.success?.ctx_has_keys ?? [] },
+  }));
+  steps.sort((a, b) => a.idx - b.idx);
+  return {
+    file,
+    testMeta: {
+      testId: doc.test_meta.test_id,
+      tester: doc.test_meta.tester,
+      description: doc.test_meta.description,
+    },
+    steps,
+    locate: source.locate,
+  };
+}
+
+/** Formats a path as `steps[2].module`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else out += out === "" ? String(seg) : `.${String(seg)}`;
+  }
+  return out || "(root)";
+}
+
+/** The recipe JSON Schema (draft-07), generated from the zod schema; `x-` keys are allowed. */
+export function recipeJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RecipeSchema, {
+    target: "draft-07",
+    io: "input",
+    override: (ctx) => {
+      const js = ctx.jsonSchema as Record<string, unknown>;
+      if (js.additionalProperties === false) js.patternProperties = { "^x-": {} };
+    },
+  }) as Record<string, unknown>;
+  return { ...schema, title: "orch recipe" };
+}
+
+type IssueAt = (path: PathSegment[], message: string, at?: "key" | "value") => Issue;
+
+function _ruleIssues(doc: z.infer<typeof RecipeSchema>, issue: IssueAt): Issue[] {
+  const issues: Issue[] = [];
+  const names = new Map<string, number>();
+  const idxs = new Map<number, number>();
+  doc.steps.forEach((s, i) => {
+    if (names.has(s.name)) {
+      issues.push(issue(
+        ["steps", i, "name"],
+        `duplicate step name "${s.name}" (also steps[${names.get(s.name)}]); names must be unique`,
+      ));
+    } else names.set(s.name, i);
+    if (idxs.has(s.idx)) {
+      issues.push(issue(
+        ["steps", i, "idx"],
+        `duplicate idx ${s.idx} (also steps[${idxs.get(s.idx)}]); give each step its own idx`,
+      ));
+    } else idxs.set(s.idx, i);
+    if (s.type !== "deno") {
+      issues.push(issue(
+        ["steps", i, "type"],
+        `step type "${s.type}" is not supported yet by this version of orch; use type: deno`,
+      ));
+    }
+    for (const [key, what] of Object.entries(NOT_YET)) {
+      if ((s as Record<string, unknown>)[key] !== undefined) {
+        issues.push(issue(
+          ["steps", i, key],
+          `"${key}" (${what}) is not supported yet by this version of orch; remove it`,
+          "key",
+        ));
+      }
+    }
+    const bad = s.args ? findUnsafe(s.args, "args") : null;
+    if (bad) issues.push(issue(["steps", i, "args"], bad));
+  });
+  for (const key of ["context", "permissions"] as const) {
+    if (doc[key] !== undefined) {
+      issues.push(issue(
+        [key],
+        `"${key}" is not supported yet by this version of orch; remove it`,
+        "key",
+      ));
+    }
+  }
+  return issues;
+}
+
+function _zodIssues(i: z.core.$ZodIssue, raw: unknown, issue: IssueAt): Issue[] {
+  const path = i.path as PathSegment[];
+  switch (i.code) {
+    case "unrecognized_keys": {
+      const allowed = _allowedKeys(path);
+      return i.keys.map((k) => {
+        const hint = didYouMean(k, allowed);
+        return issue(
+          [...path, k],
+          `unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ""}; allowed: ` +
+            `${allowed.join(", ")} (keys starting with x- are ignored)`,
+          "key",
+        );
+      });
+    }
+    case "invalid_type": {
+      const found = _valueAt(raw, path);
+      if (found === undefined) {
+        return [issue(path, `missing required field "${String(path.at(-1))}" (${i.expected})`)];
+      }
+      return [issue(path, `expected ${i.expected}, found ${_describe(found)}`)];
+    }
+    case "invalid_value": {
+      const found = _valueAt(raw, path);
+      const options = i.values.map((v) => JSON.stringify(v));
+      const hint = typeof found === "string" ? didYouMean(found, i.values.map(String)) : undefined;
+      return [issue(
+        path,
+        `expected one of ${options.join(", ")}, found ${_describe(found)}` +
+          (hint ? ` (did you mean "${hint}"?)` : ""),
+      )];
+    }
+    default: {
+      const found = _valueAt(raw, path);
+      const shown = found === undefined ? "" : `, found ${_describe(found)}`;
+      return [issue(path, `${i.message}${shown}`)];
+    }
+  }
+}
+
+function _allowedKeys(path: PathSegment[]): string[] {
+  const shapes: Record<string, z.ZodObject> = {
+    "": RecipeSchema,
+    "test_meta": RecipeSchema.shape.test_meta,
+    "steps.#": StepSchema,
+    "steps.#.success": StepSchema.shape.success.unwrap(),
+    "steps.#.retry": StepSchema.shape.retry.unwrap(),
+    "steps.#.permissions": Permissions,
+    "permissions": Permissions,
+    "context": RecipeSchema.shape.context.unwrap(),
+  };
+  const key = path.map((p) => typeof p === "number" ? "#" : p).join(".");
+  return Object.keys(shapes[key]?.shape ?? {});
+}
+
+function _valueAt(raw: unknown, path: PathSegment[]): unknown {
+  let v: unknown = raw;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object" || !Object.hasOwn(v, seg)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+function _describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  const shown = JSON.stringify(v);
+  const cut = shown.length > 40 ? shown.slice(0, 40) + "…" : shown;
+  return `${typeof v} ${cut}`;
+}
+
+/** Drops `x-` keys from the recipe's own mappings (never from `args`, which is user data). */
+function _stripExtensions(value: unknown): unknown {
+  const strip = (o: unknown) => {
+    if (o === null || typeof o !== "object" || Array.isArray(o)) return o;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (!k.startsWith("x-")) {
+        Object.defineProperty(out, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    return out;
+  };
+  const root = strip(value) as Record<string, unknown>;
+  if (root === value || root === null || typeof root !== "object") return root;
+  for (const key of ["test_meta", "context", "permissions"]) {
+    if (Object.hasOwn(root, key)) root[key] = strip(root[key]);
+  }
+  if (Array.isArray(root.steps)) {
+    const steps = root.steps.map((s) => {
+      const step = strip(s) as Record<string, unknown>;
+      if (step && typeof step === "object" && !Array.isArray(step)) {
+        for (const key of ["success", "retry", "permissions"]) {
+          if (Object.hasOwn(step, key)) step[key] = strip(step[key]);
+        }
+      }
+      return step;
+    });
+    root.steps = steps;
+  }
+  return root;
+}

@@ -1,0 +1,42 @@
+/**
+ * @module
+ * orch's library API: run and validate recipes, and the types a step author needs.
+ *
+ * ```ts
+ * import { runRecipe } from "./mod.ts";
+ * const ctx = await runRecipe("recipes/example_numbers.yaml");
+ * console.log(ctx.get("numbers.stats_v1"));
+ * ```
+ */
+export { findRecipe, run, runRecipe, validateRecipeFile } from "./core/api.ts";
+export type { RecipeOptions, RunOptions } from "./core/api.ts";
+export { Context, StepContext } from "./core/context.ts";
+export type {
+  ContextDelta,
+  ContextJson,
+  ContextView,
+  HistoryEntry,
+  JsonValue,
+  SetOptions,
+} from "./core/context.ts";
+export { BaseScriptlet, isScriptletClass, standalone } from "./core/scriptlet.ts";
+export type { ScriptletClass, StepInfo } from "./core/scriptlet.ts";
+export type { Envelope, ErrorEnvelope, OkEnvelope } from "./core/envelope.ts";
+export {
+  ContextError,
+  ExitCode,
+  InterruptedError,
+  OrchError,
+  RecipeSyntaxError,
+  RecipeValidationError,
+  StepFailedError,
+  StepLoadError,
+  UsageError,
+} from "./core/errors.ts";
+export type { Issue, Where } from "./core/errors.ts";
+export { loadRecipe, recipeJsonSchema } from "./core/recipe.ts";
+export type { Recipe, Step } from "./core/recipe.ts";
+export type { Plan, PlannedStep } from "./core/plan.ts";
+export type { RunResult } from "./core/runner.ts";
+export type { RunEvent } from "./core/events.ts";
+export { getLogger, trackResources } from "./core/log.ts";

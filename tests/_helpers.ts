@@ -1,0 +1,74 @@
+/**
+ * @module
+ * Test helpers: run the real CLI (or a step module) as a subprocess with orch's permission set,
+ * and make temp fixture directories. Paths come from import.meta.url, never from the cwd.
+ */
+
+/** The repository root. */
+export const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Result of a subprocess run. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as one JSON line (throws if stdout is not exactly one JSON line). */
+  json: Record<string, unknown>;
+}
+
+/** Runs `deno run -P=orch <script> ...args` with a clean env; cwd defaults to the repo. */
+export async function runScript(
+  script: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliRun> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-P=orch", script, ...args],
+    cwd: options.cwd ?? REPO,
+    env: {
+      NO_COLOR: "1",
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      ...options.env,
+    },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  });
+  const out = await cmd.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    get json() {
+      const lines = stdout.split("\n").filter((l) => l !== "");
+      if (lines.length !== 1) {
+        throw new Error(`expected one stdout line, got ${lines.length}:\n${stdout}\n${stderr}`);
+      }
+      return JSON.parse(lines[0]);
+    },
+  };
+}
+
+/** Runs the orch CLI (`main.ts`) with `args`. */
+export function orch(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  return runScript(`${REPO}/main.ts`, args, options);
+}
+
+/** Makes a temp dir holding the given files (path → contents); returns its path. */
+export async function tempTree(files: Record<string, string | Uint8Array> = {}): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "orch_test_" });
+  for (const [path, content] of Object.entries(files)) {
+    const full = `${dir}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    if (typeof content === "string") await Deno.writeTextFile(full, content);
+    else await Deno.writeFile(full, content);
+  }
+  return dir;
+}
