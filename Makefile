@@ -28,7 +28,12 @@ lint: deno
 bench: deno
 	$(DENO) task -q bench
 
-## compile: build dist/orch (needs DENORT_BIN=/path/to/denort when offline)
+## compile: build dist/orch, one executable with orch's permission set (-P=orch), embedding
+## every step module, the step Worker script, recipes/ and data/; prints the embedded-file tree.
+# deno compile downloads the `denort` runtime unless DENORT_BIN names a local one. DENORT_BIN is
+# read from the environment and passed through untouched: `DENORT_BIN=/path/to/denort make
+# compile` (or `make compile DENORT_BIN=...`). deno.json's "unstable" list (worker-options) is
+# applied by compile itself; tests/compile_test.ts checks it in the binary's metadata.
 compile: deno
 	$(DENO) task -q compile
 

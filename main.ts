@@ -13,21 +13,23 @@ if (args[0] === "--version" || args[0] === "-V" || args[0] === "version") {
   print(`orch ${VERSION}`);
   Deno.exit(0);
 }
-if (args.length === 0 || args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
-  print(HELP[args[0] === "help" && args[1] ? args[1] : ""] ?? HELP[""]);
+const isHelp = (a: string) => a === "--help" || a === "-h";
+if (args.length === 0 || isHelp(args[0]) || (args[0] === "help" && args.length === 1)) {
+  print(HELP[""]);
   Deno.exit(0);
 }
-if (args.includes("--help") || args.includes("-h")) {
-  if (HELP[args[0]]) {
-    print(HELP[args[0]]);
-    Deno.exit(0);
-  }
+// `orch help CMD` and `orch CMD ... --help`; an unknown CMD falls through to its usage error
+const topic = args[0] === "help" ? args[1] : args[0];
+if ((args[0] === "help" || args.some(isHelp)) && Object.hasOwn(HELP, topic)) {
+  print(HELP[topic]);
+  Deno.exit(0);
 }
+const cliArgs = args[0] === "help" ? [topic] : args;
 
 const { runCli, errorResult } = await import("./core/cli/commands.ts");
 let outcome: { json: unknown; exitCode: number };
 try {
-  outcome = await runCli(args);
+  outcome = await runCli(cliArgs);
 } catch (err) {
   outcome = errorResult(err);
 }

@@ -62,8 +62,9 @@ const VERSION_RE = /_v[0-9]+$/;
 /** Checks a key's shape. Throws ContextError when refused; returns a warning text or null. */
 export function checkKey(key: unknown): string | null {
   if (typeof key !== "string" || !KEY_RE.test(key)) {
+    const shown = typeof key === "string" ? JSON.stringify(key) : `of type ${typeof key}`;
     throw new ContextError(
-      `context key ${JSON.stringify(key)} is invalid: keys are dotted, with at least two ` +
+      `context key ${shown} is invalid: keys are dotted strings, with at least two ` +
         `segments of [a-z0-9_]`,
       'use a namespaced, versioned key such as "numbers.stats_v1"',
     );
@@ -77,6 +78,15 @@ export function admitValue(key: string, value: unknown): JsonValue {
   const bad = findUnsafe(value, key);
   if (bad) throw new ContextError(bad);
   return copyJson(value as JsonValue);
+}
+
+/** Checks the `who` of a write: a string, or absent when there is a `fallback` to take. */
+function _who(who: unknown, key: string, fallback?: string): string {
+  if (who === undefined && fallback !== undefined) return fallback;
+  if (typeof who !== "string") {
+    throw new ContextError(`write of "${key}": "who" must be a string, got ${typeof who}`);
+  }
+  return who;
 }
 
 /** The run's shared store. */
@@ -108,8 +118,9 @@ export class Context implements ContextView {
   set(key: string, value: unknown, options: SetOptions = {}): void {
     const warning = checkKey(key);
     const copy = admitValue(key, value);
+    const who = _who(options.who, key, "user");
     if (warning) this.#warn(warning);
-    this.#commit([{ key, value: copy, who: options.who ?? "user" }], undefined, new Date());
+    this.#commit([{ key, value: copy, who }], undefined, new Date());
   }
 
   /**
@@ -117,9 +128,10 @@ export class Context implements ContextView {
    * bad write leaves the context unchanged.
    */
   apply(delta: ContextDelta, meta: { step?: string; at?: Date } = {}): void {
-    const checked = delta.writes.map((w) => {
-      checkKey(w.key);
-      return { key: w.key, value: admitValue(w.key, w.value), who: String(w.who) };
+    if (!Array.isArray(delta?.writes)) throw new ContextError('a delta must have a "writes" array');
+    const checked = delta.writes.map((w: ContextWrite) => {
+      checkKey(w?.key);
+      return { key: w.key, value: admitValue(w.key, w.value), who: _who(w.who, w.key) };
     });
     this.#commit(checked, meta.step, meta.at ?? new Date());
   }
@@ -149,19 +161,26 @@ export class Context implements ContextView {
     if (!_isPlainObject(json)) {
       throw new ContextError("a context file must hold a JSON object");
     }
-    const full = "data" in json && "history" in json;
+    const full = Object.hasOwn(json, "data") || Object.hasOwn(json, "history");
+    const extra = Object.keys(json).filter((k) => k !== "data" && k !== "history");
+    if (full && extra.length > 0) {
+      throw new ContextError(
+        `a context in the {"data", "history"} form cannot also hold ${JSON.stringify(extra[0])}`,
+        'put every key under "data"',
+      );
+    }
     const data = full ? json.data : json;
     if (!_isPlainObject(data)) throw new ContextError('context "data" must be an object');
+    const warnings: string[] = [];
     for (const [key, value] of Object.entries(data)) {
-      checkKey(key);
+      const warning = checkKey(key);
+      if (warning) warnings.push(warning);
       ctx.#data.set(key, admitValue(key, value));
     }
-    if (full) {
-      if (!Array.isArray(json.history)) {
-        throw new ContextError('context "history" must be an array');
-      }
-      ctx.#history = json.history.map(_historyEntry);
-    }
+    const history = full ? json.history ?? [] : [];
+    if (!Array.isArray(history)) throw new ContextError('context "history" must be an array');
+    ctx.#history = history.map(_historyEntry);
+    for (const w of warnings) ctx.#warn(w);
     return ctx;
   }
 
@@ -214,29 +233,43 @@ export class StepContext implements ContextView {
   set(key: string, value: unknown, options: SetOptions = {}): void {
     const warning = checkKey(key);
     const copy = admitValue(key, value);
+    const who = _who(options.who, key, this.#defaultWho);
     if (warning) this.#warn(warning);
     this.#own.set(key, copy);
-    this.#writes.push({ key, value: copy, who: options.who ?? this.#defaultWho });
+    this.#writes.push({ key, value: copy, who });
   }
 
-  /** The writes made so far. */
+  /** The writes made so far, in order (a copy). */
   delta(): ContextDelta {
-    return { writes: [...this.#writes] };
+    return { writes: this.#writes.map((w) => ({ ...w, value: copyJson(w.value) })) };
   }
 }
 
 function _isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 function _historyEntry(raw: unknown, i: number): HistoryEntry {
+  const bad = (why: string) => new ContextError(`context history[${i}] ${why}`);
   if (
     !_isPlainObject(raw) || typeof raw.key !== "string" || typeof raw.who !== "string" ||
     typeof raw.at !== "string"
   ) {
-    throw new ContextError(`context history[${i}] must have string "key", "who" and "at"`);
+    throw bad('must be an object with string "key", "who" and "at"');
   }
+  if (!KEY_RE.test(raw.key)) throw bad(`has an invalid key ${JSON.stringify(raw.key)}`);
+  if (raw.op !== "set") {
+    throw bad(`has op ${JSON.stringify(raw.op) ?? "undefined"}; only "set" exists`);
+  }
+  if (!ISO_RE.test(raw.at) || Number.isNaN(Date.parse(raw.at))) {
+    throw bad(`has "at" ${JSON.stringify(raw.at)}, which is not an ISO 8601 timestamp`);
+  }
+  if (raw.step !== undefined && typeof raw.step !== "string") throw bad('has a non-string "step"');
   const entry: HistoryEntry = { key: raw.key, who: raw.who, op: "set", at: raw.at };
-  if (typeof raw.step === "string") entry.step = raw.step;
+  if (raw.step !== undefined) entry.step = raw.step;
   return entry;
 }

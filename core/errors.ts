@@ -105,7 +105,10 @@ export function issuesOf(error: unknown): Issue[] | undefined {
     return error.issues;
   }
   if (error instanceof StepLoadError) {
-    return [{ ...error.where, message: error.hint ? `${error.message}` : error.message }];
+    return [{
+      ...error.where,
+      message: error.hint ? `${error.message}; ${error.hint}` : error.message,
+    }];
   }
   return undefined;
 }

@@ -62,11 +62,20 @@ export async function invokeScriptlet(
   return { envelope: { status: "ok", outputs: [...envelope.outputs] }, delta: ctx.delta() };
 }
 
-/** One line describing a thrown value, without a stack trace. */
+/** One line describing a thrown value, without a stack trace. Never throws. */
 export function describeThrown(err: unknown): string {
   if (err instanceof Error) {
     const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
+    if (err.name === "NotCapable") {
+      const what = err.message.replace(/, run again with the --allow-\w+ flag\.?$/, "");
+      return `${name}${what}; steps run with read-only permissions`;
+    }
     return `${name}${err.message}`;
   }
-  return `threw ${typeof err === "string" ? err : JSON.stringify(err) ?? String(err)}`;
+  if (typeof err === "string") return `threw ${err}`;
+  try {
+    return `threw ${JSON.stringify(err) ?? String(err)}`;
+  } catch {
+    return `threw a ${typeof err} that cannot be shown`; // BigInt, circular objects
+  }
 }

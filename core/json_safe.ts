@@ -13,13 +13,16 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
+/** Deepest nesting a value may have; deeper values are refused instead of overflowing the stack. */
+const MAX_DEPTH = 1000;
+
 /**
  * Finds the first part of `value` that is not JSON-safe. Returns null when the whole value is
  * safe, or a message naming the path inside the value, e.g. `numbers.stats_v1.mean: NaN is not
  * JSON-safe`. `root` is the name the path starts from (usually the context key).
  */
 export function findUnsafe(value: unknown, root: string): string | null {
-  return _check(value, root, new Set());
+  return _check(value, root, new Set(), 0);
 }
 
 /** True when `value` is JSON-safe. */
@@ -27,12 +30,16 @@ export function isJsonSafe(value: unknown): value is JsonValue {
   return findUnsafe(value, "value") === null;
 }
 
-/** Deep copy of a JSON-safe value (callers check safety first). */
+/**
+ * Deep copy of a JSON-safe value (callers check safety first). The copy is what a JSON round trip
+ * gives, so a value stored now equals the same value read back from a saved file (`-0` becomes 0,
+ * an own `__proto__` key stays an own key).
+ */
 export function copyJson<T extends JsonValue>(value: T): T {
-  return structuredClone(value);
+  return JSON.parse(JSON.stringify(value));
 }
 
-function _check(value: unknown, path: string, seen: Set<object>): string | null {
+function _check(value: unknown, path: string, seen: Set<object>, depth: number): string | null {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -52,33 +59,67 @@ function _check(value: unknown, path: string, seen: Set<object>): string | null 
   if (value === null) return null;
   const obj = value as object;
   if (seen.has(obj)) return `${path}: circular reference is not JSON-safe`;
-  if (Array.isArray(obj)) {
-    seen.add(obj);
-    for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) return `${path}[${i}]: a hole in a sparse array is not JSON-safe`;
-      const bad = _check(obj[i], `${path}[${i}]`, seen);
-      if (bad) return bad;
-    }
-    seen.delete(obj);
-    return null;
+  if (depth >= MAX_DEPTH) {
+    return `${path}: nesting deeper than ${MAX_DEPTH} levels is not JSON-safe`;
   }
-  const kind = _nonPlainKind(obj);
+  const kind = Array.isArray(obj) ? _nonPlainArrayKind(obj) : _nonPlainKind(obj);
   if (kind) return `${path}: ${kind}`;
   if (Object.getOwnPropertySymbols(obj).length > 0) {
     return `${path}: an object with symbol keys is not JSON-safe`;
   }
   seen.add(obj);
-  for (const key of Object.keys(obj)) {
-    const bad = _check((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+  const bad = Array.isArray(obj)
+    ? _checkItems(obj, path, seen, depth)
+    : _checkFields(obj as Record<string, unknown>, path, seen, depth);
+  seen.delete(obj);
+  return bad;
+}
+
+function _checkItems(arr: unknown[], path: string, seen: Set<object>, depth: number) {
+  for (let i = 0; i < arr.length; i++) {
+    if (!Object.hasOwn(arr, i)) return `${path}[${i}]: a hole in a sparse array is not JSON-safe`;
+    const bad = _check(arr[i], `${path}[${i}]`, seen, depth + 1);
     if (bad) return bad;
   }
-  seen.delete(obj);
+  const named = Object.keys(arr).find((k) => !_isIndex(k));
+  return named === undefined
+    ? null
+    : `${_fieldPath(path, named)}: a named property on an array is not JSON-safe ` +
+      "(JSON keeps only the items; use an object)";
+}
+
+function _checkFields(
+  obj: Record<string, unknown>,
+  path: string,
+  seen: Set<object>,
+  depth: number,
+) {
+  for (const key of Object.keys(obj)) {
+    const bad = _check(obj[key], _fieldPath(path, key), seen, depth + 1);
+    if (bad) return bad;
+  }
   return null;
+}
+
+/** `path.key` for identifier-like keys, `path["odd key"]` otherwise, so the path is unambiguous. */
+function _fieldPath(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+function _isIndex(key: string): boolean {
+  return /^(0|[1-9][0-9]*)$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
 function _numberName(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   return n > 0 ? "Infinity" : "-Infinity";
+}
+
+/** Names why an array is not a plain array (a subclass instance), or returns null. */
+function _nonPlainArrayKind(arr: unknown[]): string | null {
+  if (Object.getPrototypeOf(arr) === Array.prototype) return null;
+  const name = Object.getPrototypeOf(arr)?.constructor?.name ?? "unknown";
+  return `an instance of array class ${name} is not JSON-safe (store a plain array: [...items])`;
 }
 
 /** Names why a non-array object is not a plain object, or returns null for a plain object. */

@@ -4,7 +4,7 @@
  * come from orch's built-in `steps/` library and from the operator, never from a recipe.
  * Does not import modules; the step Worker does that (see executors/deno_worker.ts).
  */
-import { StepLoadError, type Where } from "./errors.ts";
+import { StepLoadError, UsageError, type Where } from "./errors.ts";
 
 /** orch's install root: the directory holding main.ts, steps/, recipes/ and data/. */
 export const ORCH_ROOT: string = _dirOf(new URL("../", import.meta.url));
@@ -41,7 +41,8 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * 2. A relative path is looked up first under orch's install root (so `steps/x.ts` is the
  *    built-in step), then under `baseDir` (the cwd); an absolute path is used as is.
  * 3. The file's real path (symlinks followed) must lie inside an allowed root: the built-in
- *    `steps/` directory or a directory the operator allowed.
+ *    `steps/` directory or a directory the operator allowed. The first candidate that does is
+ *    used; if none does, the first existing one is named in the refusal.
  */
 export async function resolveModule(
   spec: string,
@@ -69,48 +70,62 @@ export async function resolveModule(
   const candidates = spec.startsWith("/")
     ? [spec]
     : [`${ORCH_ROOT}/${spec}`, `${options.baseDir}/${spec}`];
-  let real: string | undefined;
+  let outside: string | undefined;
   for (const c of candidates) {
-    try {
-      const info = await Deno.stat(c);
-      if (info.isFile) {
-        real = await _realPath(c);
-        break;
-      }
-    } catch { /* try the next candidate */ }
+    const real = await _realFile(c);
+    if (real === undefined) continue;
+    const root = roots.find((r) => real.startsWith(r.endsWith("/") ? r : r + "/"));
+    if (root) return { spec, path: real, url: _fileUrl(real), root };
+    outside ??= real; // keep looking: a later candidate may lie inside a root
   }
-  if (real === undefined) {
+  if (outside !== undefined) {
     throw refuse(
-      `was not found (looked in ${candidates.map((c) => _shown(c, options.baseDir)).join(", ")})`,
-      "check the spelling; built-in steps live in steps/",
-    );
-  }
-  const root = roots.find((r) => real === r || real!.startsWith(r + "/"));
-  if (!root) {
-    throw refuse(
-      `resolves to ${real}, outside the allowed roots (${rootList})`,
+      `resolves to ${outside}, outside the allowed roots (${rootList})`,
       "move it under steps/ or pass --allow-module DIR (a recipe cannot widen the allowlist)",
     );
   }
-  return { spec, path: real, url: _fileUrl(real), root };
+  throw refuse(
+    `was not found (looked in ${candidates.map((c) => _shown(c, options.baseDir)).join(", ")})`,
+    "check the spelling; built-in steps live in steps/",
+  );
 }
 
-/** The real paths of the built-in root and the operator's roots (missing ones are refused). */
+/**
+ * The real paths of the built-in root and the operator's roots. A root that is missing or not a
+ * directory is a usage error, reported once rather than against every step.
+ */
 export async function allowedRoots(extra: string[], baseDir: string): Promise<string[]> {
   const roots = [await _realPath(BUILTIN_STEPS_ROOT)];
   for (const dir of extra) {
     const abs = dir.startsWith("/") ? dir : `${baseDir}/${dir}`;
+    let real: string;
     try {
-      roots.push(await Deno.realPath(abs));
+      real = await Deno.realPath(abs);
     } catch {
-      throw new StepLoadError(
+      throw new UsageError(
         `allowed module root "${dir}" does not exist`,
-        {},
-        "fix --allow-module / ORCH_ALLOW_MODULES",
+        "fix the --allow-module DIR / ORCH_ALLOW_MODULES entry",
       );
     }
+    if (!(await Deno.stat(real)).isDirectory) {
+      throw new UsageError(
+        `allowed module root "${dir}" is not a directory`,
+        "pass the directory holding the step modules to --allow-module / ORCH_ALLOW_MODULES",
+      );
+    }
+    roots.push(real);
   }
   return roots;
+}
+
+/** The real path of `p` when it is an existing file, else undefined. */
+async function _realFile(p: string): Promise<string | undefined> {
+  try {
+    if (!(await Deno.stat(p)).isFile) return undefined;
+  } catch {
+    return undefined;
+  }
+  return await _realPath(p);
 }
 
 async function _realPath(p: string): Promise<string> {

@@ -60,8 +60,9 @@ export function getLogger(
 }
 
 /**
- * Wraps an async function so each call prints `[resource] duration_sec=<x> peak_rss_mb=<y>` on
- * the sink when it settles (whether it resolved or threw).
+ * Wraps a function so each call prints `[resource] duration_sec=<x> peak_rss_mb=<y>` on the sink
+ * when it settles (resolved or thrown). Peak RSS comes from /proc/self/status when readable,
+ * else the current RSS is shown as `rss_mb`.
  */
 export function trackResources<A extends unknown[], R>(
   fn: (...args: A) => Promise<R> | R,
@@ -74,9 +75,17 @@ export function trackResources<A extends unknown[], R>(
       return await fn(...args);
     } finally {
       const secs = ((performance.now() - start) / 1000).toFixed(3);
-      const rss = (Deno.memoryUsage().rss / (1024 * 1024)).toFixed(1);
       const label = options.label ? ` step=${options.label}` : "";
-      sink(`[resource]${label} duration_sec=${secs} rss_mb=${rss}`);
+      sink(`[resource]${label} duration_sec=${secs} ${_memory()}`);
     }
   };
+}
+
+function _memory(): string {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1]);
+    if (kb > 0) return `peak_rss_mb=${(kb / 1024).toFixed(1)}`;
+  } catch { /* not Linux, or no read permission: fall back to current RSS */ }
+  return `rss_mb=${(Deno.memoryUsage().rss / (1024 * 1024)).toFixed(1)}`;
 }

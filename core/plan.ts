@@ -81,7 +81,11 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       }; ${fix}`,
     });
   });
-  if (issues.length > 0) throw new RecipeValidationError(issues);
+  if (issues.length > 0) {
+    // report in file order, not in the order the phases found them
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+    throw new RecipeValidationError(issues);
+  }
   return {
     recipe,
     baseDir: options.baseDir,

@@ -27,19 +27,22 @@ const ContextKey = z.string().regex(CONTEXT_KEY, {
   error: 'context keys are dotted, with two or more [a-z0-9_] segments, e.g. "numbers.stats_v1"',
 });
 
+const Permission = z.union([z.boolean(), z.array(z.string())], {
+  error: "expected true, false or a list of strings",
+});
 const Permissions = z.strictObject({
-  read: z.union([z.boolean(), z.array(z.string())]).optional(),
-  write: z.union([z.boolean(), z.array(z.string())]).optional(),
-  net: z.union([z.boolean(), z.array(z.string())]).optional(),
-  env: z.union([z.boolean(), z.array(z.string())]).optional(),
-  run: z.union([z.boolean(), z.array(z.string())]).optional(),
+  read: Permission.optional(),
+  write: Permission.optional(),
+  net: Permission.optional(),
+  env: Permission.optional(),
+  run: Permission.optional(),
 });
 
 const StepSchema = z.strictObject({
   idx: z.int().nonnegative(),
   name: StepName,
   type: z.enum(["deno", "shell", "python"]),
-  module: z.string().min(1),
+  module: z.string().min(1, { error: "expected a non-empty string" }),
   function: z.string().regex(IDENTIFIER, { error: "function must be an exported class name" }),
   description: z.string().optional(),
   args: z.record(z.string(), z.unknown()).optional(),
@@ -56,8 +59,8 @@ const StepSchema = z.strictObject({
 /** The recipe document schema (input shape, before normalisation). */
 export const RecipeSchema = z.strictObject({
   test_meta: z.strictObject({
-    test_id: z.string().min(1),
-    tester: z.string().min(1),
+    test_id: z.string().min(1, { error: "expected a non-empty string" }),
+    tester: z.string().min(1, { error: "expected a non-empty string" }),
     description: z.string(),
   }),
   steps: z.array(StepSchema).min(1, { error: "a recipe needs at least one step" }),
@@ -119,14 +122,16 @@ export function validateRecipe(source: YamlSource): Recipe {
     message,
   });
   const raw = _stripExtensions(source.value);
-  const parsed = RecipeSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
-    const issues = parsed.error.issues.flatMap((i) => _zodIssues(i, raw, issue));
-    throw new RecipeValidationError(issues);
+  const parsed = RecipeSchema.safeParse(raw);
+  // Schema issues and rule issues together, so one run reports every problem.
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((i) => _zodIssues(i, raw, issue));
+  issues.push(..._ruleIssues(raw, issue));
+  if (issues.length > 0 || !parsed.success) {
+    throw new RecipeValidationError(_byPosition(issues));
   }
   const doc = parsed.data;
-  const issues = _ruleIssues(doc, issue);
-  if (issues.length > 0) throw new RecipeValidationError(issues);
   const steps: Step[] = doc.steps.map((s, index) => ({
     index,
     idx: s.idx,
@@ -150,11 +155,12 @@ export function validateRecipe(source: YamlSource): Recipe {
   };
 }
 
-/** Formats a path as `steps[2].module`. */
+/** Formats a path as `steps[2].module`; keys that are not plain names are quoted: `args["a.b"]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
     else out += out === "" ? String(seg) : `.${String(seg)}`;
   }
   return out || "(root)";
@@ -175,31 +181,41 @@ export function recipeJsonSchema(): Record<string, unknown> {
 
 type IssueAt = (path: PathSegment[], message: string, at?: "key" | "value") => Issue;
 
-function _ruleIssues(doc: z.infer<typeof RecipeSchema>, issue: IssueAt): Issue[] {
+/** Rules zod cannot express, checked on the raw document so they add to the schema's issues. */
+function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
   const issues: Issue[] = [];
+  if (!_isMapping(raw)) return issues;
   const names = new Map<string, number>();
   const idxs = new Map<number, number>();
-  doc.steps.forEach((s, i) => {
-    if (names.has(s.name)) {
-      issues.push(issue(
-        ["steps", i, "name"],
-        `duplicate step name "${s.name}" (also steps[${names.get(s.name)}]); names must be unique`,
-      ));
-    } else names.set(s.name, i);
-    if (idxs.has(s.idx)) {
-      issues.push(issue(
-        ["steps", i, "idx"],
-        `duplicate idx ${s.idx} (also steps[${idxs.get(s.idx)}]); give each step its own idx`,
-      ));
-    } else idxs.set(s.idx, i);
-    if (s.type !== "deno") {
+  const steps = Array.isArray(raw.steps) ? raw.steps : [];
+  steps.forEach((s: unknown, i) => {
+    if (!_isMapping(s)) return;
+    if (typeof s.name === "string") {
+      if (names.has(s.name)) {
+        issues.push(issue(
+          ["steps", i, "name"],
+          `duplicate step name "${s.name}" (also steps[${
+            names.get(s.name)
+          }]); names must be unique`,
+        ));
+      } else names.set(s.name, i);
+    }
+    if (typeof s.idx === "number") {
+      if (idxs.has(s.idx)) {
+        issues.push(issue(
+          ["steps", i, "idx"],
+          `duplicate idx ${s.idx} (also steps[${idxs.get(s.idx)}]); give each step its own idx`,
+        ));
+      } else idxs.set(s.idx, i);
+    }
+    if (s.type === "shell" || s.type === "python") {
       issues.push(issue(
         ["steps", i, "type"],
         `step type "${s.type}" is not supported yet by this version of orch; use type: deno`,
       ));
     }
     for (const [key, what] of Object.entries(NOT_YET)) {
-      if ((s as Record<string, unknown>)[key] !== undefined) {
+      if (Object.hasOwn(s, key)) {
         issues.push(issue(
           ["steps", i, key],
           `"${key}" (${what}) is not supported yet by this version of orch; remove it`,
@@ -207,11 +223,10 @@ function _ruleIssues(doc: z.infer<typeof RecipeSchema>, issue: IssueAt): Issue[]
         ));
       }
     }
-    const bad = s.args ? findUnsafe(s.args, "args") : null;
-    if (bad) issues.push(issue(["steps", i, "args"], bad));
+    if (_isMapping(s.args)) issues.push(..._argIssues(s.args, ["steps", i, "args"], issue));
   });
   for (const key of ["context", "permissions"] as const) {
-    if (doc[key] !== undefined) {
+    if (Object.hasOwn(raw, key)) {
       issues.push(issue(
         [key],
         `"${key}" is not supported yet by this version of orch; remove it`,
@@ -222,8 +237,42 @@ function _ruleIssues(doc: z.infer<typeof RecipeSchema>, issue: IssueAt): Issue[]
   return issues;
 }
 
+/** args are user data passed on as JSON: no NaN/Infinity, and no "__proto__" keys. */
+function _argIssues(value: unknown, path: PathSegment[], issue: IssueAt): Issue[] {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    const shown = Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+    return [issue(path, `expected a finite number, found ${shown}; args must be JSON-safe`)];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => _argIssues(v, [...path, i], issue));
+  if (!_isMapping(value)) {
+    const bad = findUnsafe(value, formatPath(path));
+    return bad ? [issue(path, bad)] : [];
+  }
+  return Object.keys(value).flatMap((k) =>
+    k === "__proto__"
+      ? [issue([...path, k], 'the key "__proto__" is not allowed in args; rename it', "key")]
+      : _argIssues(value[k], [...path, k], issue)
+  );
+}
+
+function _isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Sorts issues by line then column (stable: same place keeps the checking order). */
+function _byPosition(issues: Issue[]): Issue[] {
+  return issues
+    .map((i, n) => ({ i, n }))
+    .sort((a, b) =>
+      (a.i.line ?? 0) - (b.i.line ?? 0) || (a.i.col ?? 0) - (b.i.col ?? 0) || a.n - b.n
+    )
+    .map(({ i }) => i);
+}
+
 function _zodIssues(i: z.core.$ZodIssue, raw: unknown, issue: IssueAt): Issue[] {
   const path = i.path as PathSegment[];
+  const found = _valueAt(raw, path);
+  const shown = found === undefined ? "" : `, found ${_describe(found)}`;
   switch (i.code) {
     case "unrecognized_keys": {
       const allowed = _allowedKeys(path);
@@ -238,28 +287,50 @@ function _zodIssues(i: z.core.$ZodIssue, raw: unknown, issue: IssueAt): Issue[] 
       });
     }
     case "invalid_type": {
-      const found = _valueAt(raw, path);
-      if (found === undefined) {
-        return [issue(path, `missing required field "${String(path.at(-1))}" (${i.expected})`)];
+      if (path.length === 0) {
+        return [issue(
+          path,
+          found === null || found === undefined
+            ? "the recipe is empty; expected a mapping with test_meta and steps"
+            : `expected a mapping with test_meta and steps at the top level${shown}`,
+        )];
       }
-      return [issue(path, `expected ${i.expected}, found ${_describe(found)}`)];
+      const expected = _typeName(i.expected);
+      if (found === undefined) {
+        return [issue(path, `missing required field "${String(path.at(-1))}" (${expected})`)];
+      }
+      return [issue(path, `expected ${expected}${shown}`)];
     }
     case "invalid_value": {
-      const found = _valueAt(raw, path);
       const options = i.values.map((v) => JSON.stringify(v));
       const hint = typeof found === "string" ? didYouMean(found, i.values.map(String)) : undefined;
       return [issue(
         path,
-        `expected one of ${options.join(", ")}, found ${_describe(found)}` +
+        `expected one of ${options.join(", ")}${shown}` +
           (hint ? ` (did you mean "${hint}"?)` : ""),
       )];
     }
-    default: {
-      const found = _valueAt(raw, path);
-      const shown = found === undefined ? "" : `, found ${_describe(found)}`;
-      return [issue(path, `${i.message}${shown}`)];
+    case "too_small":
+    case "too_big": {
+      if (i.origin !== "number" && i.origin !== "int") return [issue(path, `${i.message}${shown}`)];
+      const limit = Number(i.code === "too_small" ? i.minimum : i.maximum);
+      const op = i.code === "too_small" ? (i.inclusive ? ">=" : ">") : (i.inclusive ? "<=" : "<");
+      return [issue(path, `expected a number ${op} ${limit}${shown}`)];
     }
+    default:
+      return [issue(path, `${i.message}${shown}`)];
   }
+}
+
+/** zod's type names in the words of a YAML author. */
+function _typeName(expected: string): string {
+  const names: Record<string, string> = {
+    object: "mapping",
+    record: "mapping",
+    array: "list",
+    int: "integer",
+  };
+  return names[expected] ?? expected;
 }
 
 function _allowedKeys(path: PathSegment[]): string[] {
@@ -288,7 +359,7 @@ function _valueAt(raw: unknown, path: PathSegment[]): unknown {
 
 function _describe(v: unknown): string {
   if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
+  if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";
   if (typeof v === "object") return "a mapping";
   const shown = JSON.stringify(v);
   const cut = shown.length > 40 ? shown.slice(0, 40) + "…" : shown;

@@ -56,8 +56,18 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   for (const planned of plan.steps) {
     const name = planned.step.name;
     if (failed || interrupted || signal.aborted) {
+      const why = failed ? `skipped: step "${failed.step}" failed` : "skipped: run interrupted";
+      const envelope = fail(name, why, failed ? 1 : 130);
       counts.skipped++;
       steps.push({ name, status: "skipped", durationMs: 0 });
+      emit({
+        kind: "step-end",
+        at: new Date(),
+        step: name,
+        status: "skipped",
+        envelope,
+        durationMs: 0,
+      });
       continue;
     }
     emit({ kind: "step-start", at: new Date(), step: name, idx: planned.step.idx });

@@ -10,7 +10,7 @@ import { Context } from "./context.ts";
 import { fail } from "./envelope.ts";
 import { OrchError } from "./errors.ts";
 import { invokeScriptlet } from "./invoke.ts";
-import { getLogger } from "./log.ts";
+import { getLogger, trackResources } from "./log.ts";
 import type { ScriptletClass } from "./scriptlet.ts";
 
 /** Runs `cls` with the given command-line arguments and exits the process. */
@@ -38,20 +38,18 @@ export async function runStandalone(cls: ScriptletClass, args: string[]): Promis
     const ctx = values.context
       ? await readContextFile(values.context, log.warn)
       : new Context({ onWarning: log.warn });
-    const start = performance.now();
-    const result = await invokeScriptlet(cls, {
+    const result = await trackResources(invokeScriptlet, { label: name })(cls, {
       params,
       snapshot: ctx.snapshot(),
       step: { name, baseDir: Deno.cwd() },
       onWarning: log.warn,
     });
-    log.info(`[resource] duration_sec=${((performance.now() - start) / 1000).toFixed(3)}`);
     if (result.envelope.status === "ok") {
       ctx.apply(result.delta, { step: name });
       if (values["context-out"]) await writeContextFile(values["context-out"], ctx);
     }
     out(result.envelope);
-    Deno.exit(result.envelope.status === "ok" ? 0 : 1);
+    Deno.exit(result.envelope.status === "ok" ? 0 : result.envelope.exit_code);
   } catch (err) {
     const code = err instanceof OrchError ? err.exitCode : 2;
     out(fail(name, (err as Error).message, code));

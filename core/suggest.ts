@@ -8,8 +8,12 @@
 export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(input.length / 3)) + 1;
+  const lower = input.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(input.toLowerCase(), c.toLowerCase());
+    // The distance is at least the length difference: skip hopeless candidates (and so never
+    // spend quadratic time on a huge input).
+    if (Math.abs(c.length - input.length) >= bestDistance) continue;
+    const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;
       bestDistance = d;

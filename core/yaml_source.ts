@@ -1,30 +1,41 @@
 /**
  * @module
  * Turns a recipe file into a plain JS value plus a way to find where any field path sits in the
- * file (line:col). Owns the YAML hardening: size limit, UTF-8, duplicate keys, tags, aliases.
+ * file (line:col). Owns the YAML hardening: size limit, UTF-8, control characters, duplicate and
+ * non-scalar keys, tags, aliases and prototype-safe objects. Knows nothing about the schema.
  */
 import {
   type Document,
+  isAlias,
   isMap,
-  isNode,
+  isScalar,
   isSeq,
   LineCounter,
   type Node,
+  type Pair,
   parseDocument,
   visit,
+  type YAMLMap,
 } from "yaml";
 import { type Issue, RecipeSyntaxError } from "./errors.ts";
 
 /** Default size limit for a recipe file: 32 MiB. */
 export const DEFAULT_MAX_RECIPE_BYTES = 32 * 1024 * 1024;
 
-/** At most this many alias expansions when building the value ("billion laughs" guard). */
-const MAX_ALIAS_COUNT = 1000;
+/**
+ * At most this many nodes may be produced by expanding aliases ("billion laughs" guard). Each
+ * use of an alias costs the size of the value it points at.
+ */
+const MAX_ALIAS_NODES = 1_000_000;
 
 /** The tags a recipe may use: YAML 1.2 core types only. */
 const ALLOWED_TAGS = new Set(
   ["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`),
 );
+
+/** Characters YAML 1.2 does not allow in a stream (outside c-printable). */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
+const NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
 
 /** A segment of a field path: a map key or a sequence index. */
 export type PathSegment = string | number;
@@ -37,146 +48,362 @@ export interface YamlSource {
   locate(path: readonly PathSegment[], at?: "key" | "value"): { line: number; col: number };
 }
 
+type Pos = (offset: number) => { line: number; col: number };
+
 /** Reads a file as a recipe's bytes: refuses missing files, directories and oversized files. */
 export async function readRecipeBytes(file: string, maxBytes: number): Promise<Uint8Array> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(file);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "file not found" : String(err);
-    throw _syntax(file, `cannot read recipe: ${why}`, "check the path (relative to the cwd)");
-  }
-  if (info.isDirectory) {
-    throw _syntax(file, "cannot read recipe: it is a directory", "pass a .yaml file instead");
-  }
-  if (info.size > maxBytes) {
-    throw _syntax(
+  const tooBig = (size: string) =>
+    _syntax(
       file,
-      `recipe is ${info.size} bytes, over the limit of ${maxBytes} bytes`,
+      `recipe is ${size} bytes, over the limit of ${maxBytes} bytes`,
       "split the recipe, or raise the limit with --max-recipe-bytes",
     );
+  let handle: Deno.FsFile;
+  try {
+    const info = await Deno.stat(file);
+    if (info.isDirectory) {
+      throw _syntax(file, "cannot read recipe: it is a directory", "pass a .yaml file instead");
+    }
+    if (info.size > maxBytes) throw tooBig(String(info.size));
+    handle = await Deno.open(file, { read: true });
+  } catch (err) {
+    throw err instanceof RecipeSyntaxError ? err : _readError(file, err);
   }
-  return await Deno.readFile(file);
+  // Read at most maxBytes + 1 bytes: the size from stat can be wrong (growing files, devices).
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (true) {
+      const buf = new Uint8Array(Math.min(1 << 20, maxBytes + 1 - total));
+      const n = await handle.read(buf);
+      if (n === null) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw tooBig(`more than ${maxBytes}`);
+    }
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    return bytes;
+  } catch (err) {
+    throw err instanceof RecipeSyntaxError ? err : _readError(file, err);
+  } finally {
+    handle.close();
+  }
 }
 
 /** Decodes UTF-8 strictly; the error names the byte offset of the first invalid sequence. */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
-  const text = new TextDecoder("utf-8", { ignoreBOM: false }).decode(bytes);
-  const offset = _firstInvalidUtf8(bytes, text);
-  if (offset >= 0) {
-    throw _syntax(
+  try {
+    // ignoreBOM: false strips a leading BOM.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const offset = _firstInvalidUtf8(bytes);
+    const { line, col } = _bytePos(bytes, offset);
+    const byte = bytes[offset].toString(16).toUpperCase().padStart(2, "0");
+    throw new RecipeSyntaxError([{
       file,
-      `recipe is not valid UTF-8: invalid byte sequence at byte offset ${offset}`,
-      "save the file as UTF-8",
-    );
+      line,
+      col,
+      message: `recipe is not valid UTF-8: invalid byte sequence (starting 0x${byte}) at byte ` +
+        `offset ${offset}; save the file as UTF-8`,
+    }]);
   }
-  return text;
 }
 
 /** Parses YAML text into a value, rejecting duplicate keys, custom tags and alias bombs. */
 export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    prettyErrors: false,
-    uniqueKeys: true,
-    schema: "core",
-    strict: true,
-  });
-  const pos = (offset: number) => lineCounter.linePos(offset);
-  const issues: Issue[] = [];
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    const { line, col } = pos(e.pos[0]);
-    issues.push({ file, line, col, message: _yamlMessage(e.code, e.message) });
-  }
-  if (issues.length === 0) issues.push(..._tagIssues(doc, file, pos));
-  if (issues.length > 0) throw new RecipeSyntaxError(issues);
-
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    const msg = String((err as Error)?.message ?? err);
-    const bomb = /alias/i.test(msg);
+  const pos: Pos = (offset) => lineCounter.linePos(offset);
+  const bad = NON_PRINTABLE.exec(text);
+  if (bad) {
+    const lineStart = text.lastIndexOf("\n", bad.index - 1) + 1;
+    const line = text.slice(0, lineStart).split("\n").length;
+    const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
     throw new RecipeSyntaxError([{
       file,
-      line: 1,
-      col: 1,
-      message: bomb
-        ? `too many alias expansions (over ${MAX_ALIAS_COUNT}); the document looks like a ` +
-          `"billion laughs" attack: write the values out instead of nesting aliases`
-        : `cannot build the recipe from YAML: ${msg}`,
+      line,
+      col: bad.index - lineStart + 1,
+      message: `control character U+${code} is not allowed in YAML; remove it (is this a ` +
+        `binary file?)`,
     }]);
   }
-  return {
+  let doc: Document;
+  try {
+    doc = parseDocument(text, {
+      lineCounter,
+      prettyErrors: false,
+      uniqueKeys: false, // checked below in linear time, and after key conversion
+      schema: "core",
+      strict: true,
+    });
+  } catch (err) {
+    throw new RecipeSyntaxError([{ file, line: 1, col: 1, message: _thrownMessage(err) }]);
+  }
+  const issues: Issue[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const unclosed = e.code === "MISSING_CHAR" && /closing .?quote/.test(e.message);
+    return {
+      file,
+      ...pos(unclosed ? _quoteStart(doc, e.pos[0]) : e.pos[0]),
+      message: unclosed
+        ? `unclosed quote: the string starting here has no closing quote; close it`
+        : _yamlMessage(e.code, e.message),
+    };
+  });
+  if (issues.length > 0) throw new RecipeSyntaxError(issues);
+
+  const walk: _Walk = {
     file,
-    value,
-    locate: (path, at = "value") => _locate(doc, path, at, pos),
+    text,
+    pos,
+    issues,
+    anchors: new Map(),
+    values: new Map(),
+    aliased: 0,
   };
+  let value: unknown;
+  try {
+    value = _toValue(doc.contents, walk);
+  } catch (err) {
+    if (err instanceof _AliasBomb) throw new RecipeSyntaxError([err.issue]);
+    throw new RecipeSyntaxError([{ file, line: 1, col: 1, message: _thrownMessage(err) }]);
+  }
+  if (issues.length > 0) throw new RecipeSyntaxError(issues);
+  const keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  return { file, value, locate: (path, at = "value") => _locate(doc, path, at, pos, keyIndex) };
 }
 
 function _syntax(file: string, message: string, hint: string): RecipeSyntaxError {
   return new RecipeSyntaxError([{ file, message: `${message}; ${hint}` }]);
 }
 
+function _readError(file: string, err: unknown): RecipeSyntaxError {
+  if (err instanceof Deno.errors.NotFound) {
+    return _syntax(
+      file,
+      "cannot read recipe: file not found",
+      "check the path (relative to the cwd)",
+    );
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return _syntax(file, "cannot read recipe: permission denied", "check the file's permissions");
+  }
+  if (err instanceof Deno.errors.IsADirectory) {
+    return _syntax(file, "cannot read recipe: it is a directory", "pass a .yaml file instead");
+  }
+  return _syntax(file, `cannot read recipe: ${(err as Error)?.message ?? err}`, "check the path");
+}
+
+function _thrownMessage(err: unknown): string {
+  const msg = String((err as Error)?.message ?? err);
+  return /call stack/i.test(msg)
+    ? "the YAML is nested too deeply to read; flatten the structure"
+    : `cannot read the YAML: ${msg}`;
+}
+
 function _yamlMessage(code: string, message: string): string {
   const first = message.split("\n")[0];
   switch (code) {
-    case "DUPLICATE_KEY":
-      return `duplicate key: ${first}; each key may appear once per mapping`;
+    case "MULTIPLE_DOCS":
+      return "a recipe is one YAML document, this file has several; remove the --- separator";
     case "TAB_AS_INDENT":
       return `tab used for indentation: ${first}; indent with spaces`;
-    case "TAG_RESOLVE_FAILED":
-      return `custom tags are not allowed: ${first}; remove the tag`;
+    case "TAG_RESOLVE_FAILED": {
+      const tag = first.replace(/^Unresolved tag: /, "");
+      return ALLOWED_TAGS.has(tag)
+        ? `the value cannot be read as ${_shortTag(tag)}; fix the value or remove the tag`
+        : `custom tags are not allowed: ${_shortTag(tag)}; write a plain value instead`;
+    }
     default:
-      return `invalid YAML: ${first}`;
+      return /call stack/i.test(first)
+        ? "the YAML is nested too deeply to read; flatten the structure"
+        : `invalid YAML: ${first}`;
   }
 }
 
-function _tagIssues(
-  doc: Document,
-  file: string,
-  pos: (o: number) => { line: number; col: number },
-): Issue[] {
-  const issues: Issue[] = [];
+/** Where the quoted scalar that runs to `end` opened (YAML reports the end of the file). */
+function _quoteStart(doc: Document, end: number): number {
+  let start = end;
   visit(doc, {
-    Node(_key, node) {
-      const tag = (node as { tag?: string }).tag;
-      if (tag && !ALLOWED_TAGS.has(tag)) {
-        const { line, col } = pos(node.range?.[0] ?? 0);
-        const shown = tag.replace("tag:yaml.org,2002:", "!!");
-        issues.push({
-          file,
-          line,
-          col,
-          message: `custom tags are not allowed: ${shown}; write a plain value instead`,
-        });
-      }
+    Scalar(_key, node) {
+      const [from, , to] = node.range ?? [end, end, end];
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+      if (quoted && from < end && to >= end && (start === end || from > start)) start = from;
     },
   });
-  return issues;
+  return start;
+}
+
+/** Offset of the tag written before the node starting at `start` (node ranges exclude it). */
+function _tagStart(text: string, start: number): number {
+  const before = text.slice(Math.max(0, start - 1024), start);
+  const m = /(?:^|[\s,[{])(![^\s,[\]{}]*)(?:\s+&[^\s,[\]{}]+)?\s*$/.exec(before);
+  return m ? start - before.length + m.index + m[0].indexOf(m[1]) : start;
+}
+
+function _shortTag(tag: string): string {
+  return tag.replace("tag:yaml.org,2002:", "!!");
+}
+
+interface _Walk {
+  file: string;
+  text: string;
+  pos: Pos;
+  issues: Issue[];
+  /** Anchor name → the latest node carrying it, once that node is complete. */
+  anchors: Map<string, Node>;
+  /** Anchored node → its value and how many nodes it expands to. */
+  values: Map<Node, { value: unknown; size: number }>;
+  /** Nodes produced so far by expanding aliases. */
+  aliased: number;
+}
+
+class _AliasBomb extends Error {
+  constructor(readonly issue: Issue) {
+    super(issue.message);
+  }
+}
+
+/**
+ * Builds the JS value of a node in one pass, collecting tag and key issues: maps become
+ * prototype-safe plain objects, an alias shares its anchor's value and pays the anchor's size out
+ * of the alias budget. `counter.n` counts the nodes built, aliases at their expanded size.
+ */
+function _toValue(node: unknown, w: _Walk, counter = { n: 0 }): unknown {
+  counter.n++;
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) {
+    const target = w.anchors.get(node.source);
+    if (!target) {
+      w.issues.push({
+        file: w.file,
+        ...w.pos(node.range?.[0] ?? 0),
+        message: `alias *${node.source} has no anchor &${node.source} before it (or is inside ` +
+          `it); define the value first`,
+      });
+      return null;
+    }
+    const { value, size } = w.values.get(target)!;
+    w.aliased += size;
+    counter.n += size - 1;
+    if (w.aliased > MAX_ALIAS_NODES) {
+      throw new _AliasBomb({
+        file: w.file,
+        ...w.pos(node.range?.[0] ?? 0),
+        message: `too many alias expansions (aliases expand to over ${MAX_ALIAS_NODES} ` +
+          `values); nested aliases look like a "billion laughs" attack: write the values out`,
+      });
+    }
+    return value;
+  }
+  const n = node as Node;
+  if (n.tag && !ALLOWED_TAGS.has(n.tag)) {
+    w.issues.push({
+      file: w.file,
+      ...w.pos(_tagStart(w.text, n.range?.[0] ?? 0)),
+      message: `custom tags are not allowed: ${_shortTag(n.tag)}; write a plain value instead`,
+    });
+  }
+  const before = counter.n;
+  let value: unknown;
+  if (isMap(n)) value = _mapValue(n, w, counter);
+  else if (isSeq(n)) value = n.items.map((item) => _toValue(item, w, counter));
+  else if (isScalar(n)) value = n.value;
+  else value = null;
+  if (n.anchor) {
+    w.anchors.set(n.anchor, n);
+    w.values.set(n, { value, size: counter.n - before + 1 });
+  }
+  return value;
+}
+
+function _mapValue(map: YAMLMap, w: _Walk, counter: { n: number }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const seen = new Map<string, number>();
+  for (const pair of map.items) {
+    const keyNode = pair.key as Node | null;
+    const at = w.pos(keyNode?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? 0);
+    const key = _keyString(pair.key);
+    if (key === undefined) {
+      const what = isAlias(keyNode)
+        ? "an alias"
+        : isMap(keyNode)
+        ? "a mapping"
+        : isSeq(keyNode)
+        ? "a list"
+        : "empty";
+      w.issues.push({
+        file: w.file,
+        ...at,
+        message: `a mapping key is ${what}; keys must be plain strings or numbers`,
+      });
+      _toValue(pair.value, w, counter);
+      continue;
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const { line, col } = w.pos(first);
+      w.issues.push({
+        file: w.file,
+        ...at,
+        message: `duplicate key "${key}" (first at line ${line}, col ${col}); each key may ` +
+          `appear once per mapping`,
+      });
+    } else seen.set(key, keyNode?.range?.[0] ?? 0);
+    // defineProperty, not assignment: a "__proto__" key stays an own property.
+    Object.defineProperty(out, key, {
+      value: _toValue(pair.value, w, counter),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/** The JS property name a YAML key becomes, or undefined when it is not a usable scalar. */
+function _keyString(key: unknown): string | undefined {
+  if (!isScalar(key) || key.value === null || key.value === undefined) return undefined;
+  const v = key.value;
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean"
+    ? String(v)
+    : undefined;
 }
 
 function _locate(
   doc: Document,
   path: readonly PathSegment[],
   at: "key" | "value",
-  pos: (o: number) => { line: number; col: number },
+  pos: Pos,
+  keyIndex: WeakMap<YAMLMap, Map<string, Pair>>,
 ): { line: number; col: number } {
   let node: unknown = doc.contents;
   let best: number = (node as Node | null)?.range?.[0] ?? 0;
-  for (const seg of path) {
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((p) => (isNode(p.key) ? p.key.toJSON() : p.key) === seg);
+      let index = keyIndex.get(node);
+      if (!index) {
+        index = new Map();
+        for (const p of node.items) {
+          const k = _keyString(p.key);
+          if (k !== undefined && !index.has(k)) index.set(k, p);
+        }
+        keyIndex.set(node, index);
+      }
+      const pair = index.get(String(seg));
       if (!pair) break;
-      const keyStart = isNode(pair.key) ? pair.key.range?.[0] : undefined;
-      const valueStart = isNode(pair.value) ? pair.value.range?.[0] : undefined;
-      best = (at === "key" && seg === path[path.length - 1] ? keyStart : valueStart ?? keyStart) ??
-        best;
+      const keyStart = (pair.key as Node | null)?.range?.[0];
+      const valueStart = (pair.value as Node | null)?.range?.[0];
+      const last = i === path.length - 1;
+      best = (at === "key" && last ? keyStart : valueStart ?? keyStart) ?? best;
       node = pair.value;
     } else if (isSeq(node) && typeof seg === "number") {
-      const item = node.items[seg];
-      if (!isNode(item)) break;
+      const item = node.items[seg] as Node | undefined;
+      if (!item) break;
       best = item.range?.[0] ?? best;
       node = item;
     } else {
@@ -186,18 +413,44 @@ function _locate(
   return pos(best);
 }
 
-/** Byte offset of the first invalid UTF-8 sequence, or -1. U+FFFD in the text may be genuine. */
-function _firstInvalidUtf8(bytes: Uint8Array, text: string): number {
-  const encoder = new TextEncoder();
-  let from = 0;
-  while (true) {
-    const i = text.indexOf("\uFFFD", from);
-    if (i < 0) return -1;
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-    const offset = bom + encoder.encode(text.slice(0, i)).length;
-    const genuine = bytes[offset] === 0xef && bytes[offset + 1] === 0xbf &&
-      bytes[offset + 2] === 0xbd;
-    if (!genuine) return offset;
-    from = i + 1;
+/** Byte offset of the first invalid UTF-8 sequence (RFC 3629), or -1. */
+function _firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const need = c >= 0xc2 && c <= 0xdf
+      ? 1
+      : c >= 0xe0 && c <= 0xef
+      ? 2
+      : c >= 0xf0 && c <= 0xf4
+      ? 3
+      : 0;
+    if (need === 0 || i + need >= b.length) return i;
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (let k = 2; k <= need; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    i += need + 1;
   }
+  return -1;
+}
+
+/** Line and column (1-based, in UTF-16 units like the YAML positions) of a valid-prefix byte. */
+function _bytePos(bytes: Uint8Array, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const prefix = new TextDecoder("utf-8", { ignoreBOM: false }).decode(
+    bytes.subarray(lineStart, offset),
+  );
+  return { line, col: prefix.length + 1 };
 }

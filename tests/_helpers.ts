@@ -61,9 +61,25 @@ export function orch(
   return runScript(`${REPO}/main.ts`, args, options);
 }
 
+let tempRoot: string | undefined;
+
+/** One parent for this test module's temp dirs, removed when the module's tests finish. */
+function _tempRoot(): string {
+  if (!tempRoot) {
+    tempRoot = Deno.makeTempDirSync({ prefix: "orch_test_" });
+    const root = tempRoot;
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(root, { recursive: true });
+      } catch { /* already gone */ }
+    });
+  }
+  return tempRoot;
+}
+
 /** Makes a temp dir holding the given files (path → contents); returns its path. */
 export async function tempTree(files: Record<string, string | Uint8Array> = {}): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "orch_test_" });
+  const dir = await Deno.makeTempDir({ dir: _tempRoot(), prefix: "t_" });
   for (const [path, content] of Object.entries(files)) {
     const full = `${dir}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });

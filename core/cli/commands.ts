@@ -17,7 +17,7 @@ import {
   UsageError,
 } from "../errors.ts";
 import { executePlan } from "../runner.ts";
-import { getLogger } from "../log.ts";
+import { getLogger, stderrSink } from "../log.ts";
 import { recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { consoleView } from "./console_view.ts";
@@ -45,7 +45,13 @@ const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
 /** Dispatches `args` to a command. */
 export function runCli(args: string[]): Promise<CliOutcome> {
   const [name, ...rest] = args;
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (name.startsWith("-")) {
+    throw new UsageError(
+      `unknown option "${name}"; a command comes first`,
+      `commands: ${Object.keys(COMMANDS).join(", ")}; see orch --help`,
+    );
+  }
   if (!cmd) {
     const hint = didYouMean(name, Object.keys(COMMANDS));
     throw new UsageError(
@@ -65,7 +71,7 @@ export function errorResult(err: unknown): CliOutcome {
     if (!issues) log.error(err.message + (err.hint ? ` (${err.hint})` : ""));
     const json: Record<string, unknown> = {
       status: "error",
-      reason: err.hint && !issues ? `${err.message}; ${err.hint}` : err.message,
+      reason: err.hint ? `${err.message}; ${err.hint}` : err.message,
       exit_code: err.exitCode,
     };
     if (err.where.step) json.step = err.where.step;
@@ -111,8 +117,15 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
       duration_ms: Math.round(result.durationMs),
     };
     if (result.status === "interrupted") {
+      const cancelled = result.steps.find((s) => s.status === "cancelled")?.name;
       return {
-        json: { status: "error", reason: "interrupted", exit_code: 130, ...summary },
+        json: {
+          status: "error",
+          reason: "interrupted",
+          exit_code: 130,
+          ...(cancelled ? { step: cancelled } : {}),
+          ...summary,
+        },
         exitCode: ExitCode.interrupted,
       };
     }
@@ -170,12 +183,7 @@ async function cmdList(args: string[]): Promise<CliOutcome> {
     args: p.step.args,
     ...(p.description ? { description: p.description } : {}),
   }));
-  const log = getLogger("orch");
-  for (const s of steps) {
-    log.info(
-      `${s.idx}\t${s.name}\t${s.type}\t${s.module}#${s.function}\t${JSON.stringify(s.args)}`,
-    );
-  }
+  for (const line of _table(steps)) stderrSink(line);
   return {
     json: { status: "ok", test_id: plan.recipe.testMeta.testId, steps },
     exitCode: ExitCode.ok,
@@ -231,8 +239,43 @@ function _parse(args: string[], options: NonNullable<ParseArgsConfig["options"]>
     return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true });
   } catch (err) {
     const known = Object.keys({ ...COMMON, ...options }).map((k) => `--${k}`);
-    throw new UsageError((err as Error).message, `options here: ${known.join(", ")}`);
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
+    if (unknown === undefined) {
+      throw new UsageError((err as Error).message, `options here: ${known.join(", ")}`);
+    }
+    const hint = didYouMean(unknown, known);
+    throw new UsageError(
+      `unknown option "${unknown}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      `options here: ${known.join(", ")}, --help`,
+    );
   }
+}
+
+/** One step as `orch list` shows it. */
+interface ListedStep {
+  idx: number;
+  name: string;
+  type: string;
+  module: string;
+  function: string;
+  args: unknown;
+}
+
+/** The `list` table: a header and one aligned row per step. */
+function _table(steps: ListedStep[]): string[] {
+  const rows = [
+    ["IDX", "NAME", "TYPE", "MODULE", "FUNCTION", "ARGS"],
+    ...steps.map((s) => [
+      String(s.idx),
+      s.name,
+      s.type,
+      s.module,
+      s.function,
+      JSON.stringify(s.args),
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
 }
 
 function _onePositional(positionals: string[], flag: string | undefined, cmd: string): string {
@@ -254,9 +297,13 @@ function _recipeOptions(values: Record<string, unknown>) {
   if (max !== undefined && !/^[1-9][0-9]*$/.test(max)) {
     throw new UsageError(`--max-recipe-bytes must be a positive integer, got "${max}"`);
   }
+  const baseDir = Deno.cwd();
+  const allowModules = [...((values["allow-module"] as string[] | undefined) ?? []), ...fromEnv]
+    // operator paths are relative to the cwd, even when a built-in recipe moves the base dir
+    .map((dir) => dir.startsWith("/") ? dir : `${baseDir}/${dir}`);
   return {
-    baseDir: Deno.cwd(),
-    allowModules: [...((values["allow-module"] as string[] | undefined) ?? []), ...fromEnv],
+    baseDir,
+    allowModules,
     maxRecipeBytes: max === undefined ? undefined : Number(max),
   };
 }

@@ -13,13 +13,16 @@ import type { FromWorker, InspectItem, InspectRequest, RunRequest, ToWorker } fr
 
 const post = (msg: FromWorker) => self.postMessage(msg);
 
-_captureConsole();
+const flushStreams = _captureConsole();
 _forbidExit();
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  if (msg.kind === "run") post(await _run(msg));
-  else if (msg.kind === "inspect") post({ kind: "inspected", items: await _inspect(msg) });
+  const reply = msg.kind === "run"
+    ? await _run(msg)
+    : { kind: "inspected" as const, items: await _inspect(msg) };
+  flushStreams();
+  post(reply);
 };
 
 async function _run(msg: RunRequest): Promise<FromWorker> {
@@ -89,8 +92,11 @@ function _failed(step: string, reason: string): FromWorker {
   };
 }
 
-/** Routes console.* to the runner as log lines (stdout-ish calls are marked as such). */
-function _captureConsole(): void {
+/**
+ * Routes console.* and writes to Deno.stdout/Deno.stderr to the runner as log lines, so nothing
+ * a step prints reaches orch's stdout. Returns a function flushing unfinished lines.
+ */
+function _captureConsole(): () => void {
   const format = (args: unknown[]) =>
     args.map((a) => typeof a === "string" ? a : Deno.inspect(a, { colors: false })).join(" ");
   const to = (stream: "stdout" | "stderr") => (...args: unknown[]) => {
@@ -99,11 +105,54 @@ function _captureConsole(): void {
   const c = globalThis.console as unknown as Record<string, unknown>;
   for (const name of ["log", "info", "debug", "table", "dir"]) c[name] = to("stdout");
   for (const name of ["warn", "error", "trace"]) c[name] = to("stderr");
+  const out = _lineStream("stdout");
+  const err = _lineStream("stderr");
+  const d = Deno as unknown as Record<string, unknown>;
+  d.stdout = out.stream;
+  d.stderr = err.stream;
+  return () => {
+    out.flush();
+    err.flush();
+  };
 }
 
-/** `Deno.exit` in a step would silently end the Worker; make it a step failure instead. */
+/** A stand-in for Deno.stdout/Deno.stderr that turns written bytes into log lines. */
+function _lineStream(stream: "stdout" | "stderr") {
+  const decoder = new TextDecoder();
+  let pending = "";
+  const take = (bytes: Uint8Array): number => {
+    pending += decoder.decode(bytes, { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) post({ kind: "log", stream, line });
+    return bytes.byteLength;
+  };
+  const flush = () => {
+    pending += decoder.decode();
+    if (pending !== "") post({ kind: "log", stream, line: pending });
+    pending = "";
+  };
+  return {
+    flush,
+    stream: {
+      write: (bytes: Uint8Array) => Promise.resolve(take(bytes)),
+      writeSync: take,
+      writable: new WritableStream<Uint8Array>({ write: (chunk) => void take(chunk) }),
+      isTerminal: () => false,
+      close: () => {},
+    },
+  };
+}
+
+/**
+ * `Deno.exit` or `close()` in a step would silently end the Worker and leave the runner waiting;
+ * make them step failures instead.
+ */
 function _forbidExit(): void {
   (Deno as unknown as { exit: (code?: number) => never }).exit = (code?: number): never => {
     throw new Error(`step called Deno.exit(${code ?? 0}); return an envelope instead`);
+  };
+  (globalThis as unknown as { close: () => never }).close = (): never => {
+    throw new Error("step called close() on its Worker; return an envelope instead");
   };
 }
