@@ -15,6 +15,7 @@ export type {
   ContextDelta,
   ContextJson,
   ContextView,
+  ContextWrite,
   HistoryEntry,
   JsonValue,
   SetOptions,
@@ -35,8 +36,12 @@ export {
 } from "./core/errors.ts";
 export type { Issue, Where } from "./core/errors.ts";
 export { loadRecipe, recipeJsonSchema } from "./core/recipe.ts";
-export type { Recipe, Step } from "./core/recipe.ts";
+export type { LoadRecipeOptions, Recipe, Step } from "./core/recipe.ts";
 export type { Plan, PlannedStep } from "./core/plan.ts";
 export type { RunResult } from "./core/runner.ts";
-export type { RunEvent } from "./core/events.ts";
+export type { EventSink, RunEvent, StepStatus } from "./core/events.ts";
 export { getLogger, trackResources } from "./core/log.ts";
+export type { Level, LineSink, Logger } from "./core/log.ts";
+export type { Executor, StepAttempt, StepLog, StepOutcome } from "./core/executors/executor.ts";
+export type { ResolvedModule } from "./core/loader.ts";
+export type { PathSegment, YamlSource } from "./core/yaml_source.ts";

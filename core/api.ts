@@ -24,9 +24,13 @@ export interface RecipeOptions {
 
 /** Options of a run. */
 export interface RunOptions extends RecipeOptions {
+  /** The context to start from; it is updated in place. @default a new empty Context */
   context?: Context;
+  /** Receives every event of the run. @default ignored */
   onEvent?: EventSink;
+  /** Aborting stops the run: the running step is cancelled, no new step starts. */
   signal?: AbortSignal;
+  /** Runs each step attempt. @default the Deno Worker executor */
   executor?: Executor;
   /** Receives context warnings (e.g. unversioned keys). @default ignored */
   onWarning?: (message: string) => void;

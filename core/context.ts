@@ -11,11 +11,13 @@ export type { JsonValue } from "./json_safe.ts";
 
 /** One recorded write. */
 export interface HistoryEntry {
+  /** The key written. */
   key: string;
   /** Who the step said wrote it (`ctx.set(key, value, {who})`). */
   who: string;
   /** The recipe step whose run made the write; absent for writes made outside a run. */
   step?: string;
+  /** The kind of write (only `set` for now). */
   op: "set";
   /** ISO 8601 timestamp. */
   at: string;
@@ -23,13 +25,17 @@ export interface HistoryEntry {
 
 /** A write a step made, waiting to be applied. */
 export interface ContextWrite {
+  /** The key to write. */
   key: string;
+  /** The JSON value to store. */
   value: JsonValue;
+  /** Who made the write, recorded in the history. */
   who: string;
 }
 
 /** Every write one step attempt made, in order. */
 export interface ContextDelta {
+  /** The writes, in the order they were made. */
   writes: ContextWrite[];
 }
 
@@ -41,15 +47,21 @@ export interface SetOptions {
 
 /** What a step sees of the context: reads and writes, never the whole store. */
 export interface ContextView {
+  /** A copy of the value under `key`, or undefined. */
   get(key: string): JsonValue | undefined;
+  /** True when `key` holds a value. */
   has(key: string): boolean;
+  /** Every key present. */
   keys(): string[];
+  /** Writes `value` under `key`; throws ContextError on a bad key or value. */
   set(key: string, value: unknown, options?: SetOptions): void;
 }
 
 /** Serialised form of a context (`toJSON`/`fromJSON`). */
 export interface ContextJson {
+  /** Every key's value. */
   data: Record<string, JsonValue>;
+  /** The write history, oldest first. */
   history: HistoryEntry[];
 }
 
@@ -95,6 +107,7 @@ export class Context implements ContextView {
   #history: HistoryEntry[] = [];
   #warn: WarningSink;
 
+  /** Creates an empty context; `onWarning` receives key warnings. */
   constructor(options: { onWarning?: WarningSink } = {}) {
     this.#warn = options.onWarning ?? (() => {});
   }
@@ -105,6 +118,7 @@ export class Context implements ContextView {
     return value === undefined ? undefined : copyJson(value);
   }
 
+  /** True when `key` holds a value. */
   has(key: string): boolean {
     return this.#data.has(key);
   }
@@ -148,6 +162,7 @@ export class Context implements ContextView {
     return out;
   }
 
+  /** The data and history, in the form `fromJSON` reads back. */
   toJSON(): ContextJson {
     return { data: this.snapshot(), history: this.history() };
   }
@@ -206,6 +221,7 @@ export class StepContext implements ContextView {
   #defaultWho: string;
   #warn: WarningSink;
 
+  /** Creates a step's view over the `base` snapshot; `who` is the default writer name. */
   constructor(
     base: Record<string, JsonValue>,
     options: { who: string; onWarning?: WarningSink },
@@ -215,21 +231,25 @@ export class StepContext implements ContextView {
     this.#warn = options.onWarning ?? (() => {});
   }
 
+  /** A copy of the value under `key`: this step's own write if any, else the snapshot's. */
   get(key: string): JsonValue | undefined {
     if (this.#own.has(key)) return copyJson(this.#own.get(key)!);
     return Object.hasOwn(this.#base, key) ? copyJson(this.#base[key]) : undefined;
   }
 
+  /** True when `key` is in the snapshot or was written by this step. */
   has(key: string): boolean {
     return this.#own.has(key) || Object.hasOwn(this.#base, key);
   }
 
+  /** The snapshot's keys, then the keys this step added. */
   keys(): string[] {
     const keys = Object.keys(this.#base);
     for (const k of this.#own.keys()) if (!Object.hasOwn(this.#base, k)) keys.push(k);
     return keys;
   }
 
+  /** Checks a write and records it in the step's delta; the snapshot is never changed. */
   set(key: string, value: unknown, options: SetOptions = {}): void {
     const warning = checkKey(key);
     const copy = admitValue(key, value);

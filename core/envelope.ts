@@ -6,18 +6,25 @@
 
 /** A successful step's result. */
 export interface OkEnvelope {
+  /** Always `ok`. */
   status: "ok";
+  /** Context keys the step wrote. */
   outputs: string[];
 }
 
 /** A failed step's result. */
 export interface ErrorEnvelope {
+  /** Always `error`. */
   status: "error";
+  /** Why the step failed. */
   reason: string;
+  /** Exit code the failure maps to. */
   exit_code: number;
+  /** Name of the step that failed. */
   step: string;
 }
 
+/** A step's result, ok or error, told apart by `status`. */
 export type Envelope = OkEnvelope | ErrorEnvelope;
 
 /** Builds an ok envelope. */

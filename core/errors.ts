@@ -12,29 +12,39 @@ export const ExitCode = {
   invalid: 2,
   interrupted: 130,
 } as const;
+/** One of the `ExitCode` values. */
 export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
 
 /** Where an error happened. Every field is optional; fill what is known. */
 export interface Where {
+  /** Path of the file. */
   file?: string;
+  /** Line number (1-based). */
   line?: number;
+  /** Column number (1-based). */
   col?: number;
   /** Field path inside the recipe, e.g. `steps[2].module`. */
   path?: string;
+  /** Name of the recipe step. */
   step?: string;
 }
 
 /** One problem found while validating; a validation error carries a list of them. */
 export interface Issue extends Where {
+  /** What is wrong. */
   message: string;
 }
 
 /** Base class of every orch error. */
 export class OrchError extends Error {
+  /** Exit code the CLI ends with for this error. */
   readonly exitCode: ExitCode;
+  /** Where the error happened (empty when unknown). */
   readonly where: Where;
+  /** A suggestion for fixing the problem. */
   readonly hint?: string;
 
+  /** Creates an error with its exit code and, optionally, where it happened and a hint. */
   constructor(message: string, options: { exitCode: ExitCode; where?: Where; hint?: string }) {
     super(message);
     this.name = new.target.name;
@@ -46,6 +56,7 @@ export class OrchError extends Error {
 
 /** Bad command-line usage: unknown flag, missing argument, malformed --params. */
 export class UsageError extends OrchError {
+  /** Creates a usage error (exit code 2). */
   constructor(message: string, hint?: string) {
     super(message, { exitCode: ExitCode.invalid, hint });
   }
@@ -53,7 +64,9 @@ export class UsageError extends OrchError {
 
 /** A file could not be read or decoded as a recipe (missing, directory, too big, bad UTF-8, YAML). */
 export class RecipeSyntaxError extends OrchError {
+  /** Every problem found, in file order. */
   readonly issues: Issue[];
+  /** Creates the error from its issues; the message summarises them, `where` is the first. */
   constructor(issues: Issue[]) {
     super(_summary(issues), { exitCode: ExitCode.invalid, where: issues[0] });
     this.issues = issues;
@@ -62,7 +75,9 @@ export class RecipeSyntaxError extends OrchError {
 
 /** The recipe parsed but breaks the schema or a rule (duplicates, unsupported keys, params). */
 export class RecipeValidationError extends OrchError {
+  /** Every problem found, in file order. */
   readonly issues: Issue[];
+  /** Creates the error from its issues; the message summarises them, `where` is the first. */
   constructor(issues: Issue[]) {
     super(_summary(issues), { exitCode: ExitCode.invalid, where: issues[0] });
     this.issues = issues;
@@ -71,6 +86,7 @@ export class RecipeValidationError extends OrchError {
 
 /** A step module could not be resolved or loaded (allowlist, missing file, missing export). */
 export class StepLoadError extends OrchError {
+  /** Creates the error for the module at `where` (exit code 2). */
   constructor(message: string, where: Where, hint?: string) {
     super(message, { exitCode: ExitCode.invalid, where, hint });
   }
@@ -78,6 +94,7 @@ export class StepLoadError extends OrchError {
 
 /** A step ran and failed: error envelope, thrown error, crash, or failed `success` assertion. */
 export class StepFailedError extends OrchError {
+  /** Creates the error for the failed `step` (exit code 1). */
   constructor(message: string, step: string) {
     super(message, { exitCode: ExitCode.stepFailed, where: { step } });
   }
@@ -85,6 +102,7 @@ export class StepFailedError extends OrchError {
 
 /** A value cannot enter the context (not JSON-safe, bad key). */
 export class ContextError extends OrchError {
+  /** Creates the error (exit code 1). */
   constructor(message: string, hint?: string) {
     super(message, { exitCode: ExitCode.stepFailed, hint });
   }
@@ -92,6 +110,7 @@ export class ContextError extends OrchError {
 
 /** The run was interrupted by SIGINT/SIGTERM. */
 export class InterruptedError extends OrchError {
+  /** Creates the error naming the `signal` received (exit code 130). */
   constructor(signal: string) {
     super(`interrupted by ${signal}; running step was told to stop`, {
       exitCode: ExitCode.interrupted,

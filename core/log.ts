@@ -9,9 +9,13 @@ export type Level = "debug" | "info" | "warn" | "error";
 
 /** A named logger. */
 export interface Logger {
+  /** Logs `message` at debug level. */
   debug(message: string): void;
+  /** Logs `message` at info level. */
   info(message: string): void;
+  /** Logs `message` at warn level. */
   warn(message: string): void;
+  /** Logs `message` at error level. */
   error(message: string): void;
 }
 

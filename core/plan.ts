@@ -11,14 +11,19 @@ import { formatPath, type Recipe, type Step } from "./recipe.ts";
 
 /** A step ready to run. */
 export interface PlannedStep {
+  /** The validated recipe step. */
   step: Step;
+  /** The step's module, resolved inside the allowlist. */
   module: ResolvedModule;
+  /** Deno permissions the step runs with. */
   permissions: Deno.PermissionOptionsObject;
+  /** The scriptlet class's description, when it has one. */
   description?: string;
 }
 
 /** What `executePlan` runs. */
 export interface Plan {
+  /** The validated recipe being planned. */
   recipe: Recipe;
   /** Steps in run order (by idx). */
   steps: PlannedStep[];

@@ -82,19 +82,29 @@ const NOT_YET: Record<string, string> = {
 export interface Step {
   /** Position in the file's `steps` list (for error paths), not the `idx`. */
   index: number;
+  /** The step's `idx`; steps run in increasing `idx` order. */
   idx: number;
+  /** The step's name, unique in the recipe. */
   name: string;
+  /** Step kind; only `deno` steps are supported. */
   type: "deno";
+  /** The `module:` value as written; resolved when planning. */
   module: string;
+  /** Name of the exported scriptlet class to run. */
   function: string;
+  /** The step's args, passed to it as params (empty when absent). */
   args: Record<string, JsonValue>;
+  /** Context keys that must exist after the step for it to succeed (`success.ctx_has_keys`). */
   success: { ctxHasKeys: string[] };
 }
 
 /** A validated recipe. Steps are sorted by `idx`. */
 export interface Recipe {
+  /** Path of the recipe file. */
   file: string;
+  /** The recipe's `test_meta` block. */
   testMeta: { testId: string; tester: string; description: string };
+  /** The steps, sorted by `idx`. */
   steps: Step[];
   /** Finds where a field path sits in the file, for later phases' errors. */
   locate: YamlSource["locate"];

@@ -25,12 +25,17 @@ export interface ExecuteOptions {
 
 /** Outcome of a whole run. */
 export interface RunResult {
+  /** How the run ended. */
   status: "ok" | "failed" | "interrupted";
+  /** The final context. */
   context: Context;
+  /** How many steps ended in each status. */
   counts: Record<StepStatus, number>;
+  /** Each step's status, duration and envelope, in run order. */
   steps: { name: string; status: StepStatus; durationMs: number; envelope?: Envelope }[];
   /** The first failed step and why, when status is not ok. */
   failed?: { step: string; reason: string; exitCode: number };
+  /** Duration of the whole run, in milliseconds. */
   durationMs: number;
 }
 

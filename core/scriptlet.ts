@@ -17,8 +17,13 @@ export interface StepInfo {
 
 /** A class that extends BaseScriptlet (what a step module exports). */
 export interface ScriptletClass {
+  /** Creates the step instance; scriptlets take no constructor arguments. */
   new (): BaseScriptlet;
-  /** Zod schema for `params`; orch checks recipe `args` against it before anything runs. */
+  // @internal only silences deno doc's private-type-ref for zod's type (denoland/deno#27364).
+  /**
+   * Zod schema for `params`; orch checks recipe `args` against it before anything runs.
+   * @internal
+   */
   params?: ZodType;
   /** One-line description shown by `orch list`. */
   description?: string;

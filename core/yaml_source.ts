@@ -42,7 +42,9 @@ export type PathSegment = string | number;
 
 /** A parsed YAML file: its value and a locator for error positions. */
 export interface YamlSource {
+  /** Path of the file. */
   file: string;
+  /** The parsed document as a plain JS value. */
   value: unknown;
   /** Line and column (1-based) of the node at `path`, or of its closest existing ancestor. */
   locate(path: readonly PathSegment[], at?: "key" | "value"): { line: number; col: number };

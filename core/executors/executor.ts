@@ -8,11 +8,17 @@ import type { Envelope } from "../envelope.ts";
 
 /** Everything an executor needs for one attempt. */
 export interface StepAttempt {
+  /** The step's name. */
   step: string;
+  /** file: URL of the step module. */
   moduleUrl: string;
+  /** Name of the exported scriptlet class. */
   exportName: string;
+  /** The step's args, passed to it as params. */
   params: unknown;
+  /** Copy of the context the step starts from. */
   snapshot: Record<string, JsonValue>;
+  /** Directory relative paths in params resolve against. */
   baseDir: string;
   /** Deno permissions the step runs with. */
   permissions: Deno.PermissionOptionsObject;
@@ -20,9 +26,13 @@ export interface StepAttempt {
 
 /** The result of one attempt. The delta is empty unless status is ok. */
 export interface StepOutcome {
+  /** How the attempt ended. */
   status: "ok" | "error" | "cancelled";
+  /** The step's result envelope. */
   envelope: Envelope;
+  /** The writes the step made. */
   delta: ContextDelta;
+  /** How long the attempt took, in milliseconds. */
   durationMs: number;
 }
 
@@ -31,5 +41,6 @@ export type StepLog = (stream: "stdout" | "stderr", line: string) => void;
 
 /** Runs one attempt of one step. */
 export interface Executor {
+  /** Runs one attempt; aborting `signal` cancels it; `onLog` receives the step's output lines. */
   run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome>;
 }
