@@ -19,6 +19,8 @@ export interface PlannedStep {
   permissions: Deno.PermissionOptionsObject;
   /** The scriptlet class's description, when it has one. */
   description?: string;
+  /** The scriptlet's params as JSON Schema, when it declares a zod schema. */
+  paramsSchema?: unknown;
 }
 
 /** What `executePlan` runs. */
@@ -58,10 +60,10 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       params: step.args,
     })),
   );
-  const descriptions = new Map<string, string | undefined>();
+  const described = new Map<string, { description?: string; paramsSchema?: unknown }>();
   found.forEach((item, i) => {
     const { step, module } = toInspect[i];
-    if (item.ok) return descriptions.set(step.name, item.description);
+    if (item.ok) return described.set(step.name, item);
     if (item.problem === "params") {
       for (const p of item.issues) {
         const path = ["steps", step.index, "args", ...p.path];
@@ -98,7 +100,8 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       step,
       module: resolved[i]!,
       permissions: DEFAULT_STEP_PERMISSIONS,
-      description: descriptions.get(step.name),
+      description: described.get(step.name)?.description,
+      paramsSchema: described.get(step.name)?.paramsSchema,
     })),
   };
 }

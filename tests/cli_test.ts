@@ -120,6 +120,9 @@ Deno.test("orch list prints the steps as JSON and a table on stderr", async () =
   assert.equal(step.module, "steps/compute_numbers.ts");
   assert.equal(step.function, "ComputeNumbers");
   assert.deepEqual(step.args, { src: "data/numbers.csv" });
+  const params = step.params as { properties: Record<string, unknown>; required: string[] };
+  assert.deepEqual(params.properties.src, { type: "string", minLength: 1 }, "params schema shown");
+  assert.deepEqual(params.required, ["src"]);
   const table = r.stderr.trimEnd().split("\n");
   assert.match(table[0], /^IDX\s+NAME\s+TYPE\s+MODULE\s+FUNCTION\s+ARGS$/);
   assert.match(table[1], /^1\s+compute_numbers\s+deno\s+steps\/compute_numbers\.ts\s+Compute/);

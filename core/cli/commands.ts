@@ -182,6 +182,7 @@ async function cmdList(args: string[]): Promise<CliOutcome> {
     function: p.step.function,
     args: p.step.args,
     ...(p.description ? { description: p.description } : {}),
+    ...(p.paramsSchema ? { params: p.paramsSchema } : {}),
   }));
   for (const line of _table(steps)) stderrSink(line);
   return {

@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 import { describeThrown, invokeScriptlet } from "../invoke.ts";
 import { checkParams } from "../params.ts";
-import { isScriptletClass } from "../scriptlet.ts";
+import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
 import type { FromWorker, InspectItem, InspectRequest, RunRequest, ToWorker } from "./protocol.ts";
 
 const post = (msg: FromWorker) => self.postMessage(msg);
@@ -79,9 +79,20 @@ async function _inspect(msg: InspectRequest): Promise<InspectItem[]> {
     }
     const checked = checkParams(cls.params, item.params);
     if (!checked.ok) out.push({ ok: false, problem: "params", issues: checked.issues });
-    else out.push({ ok: true, description: cls.description });
+    else out.push({ ok: true, description: cls.description, paramsSchema: await _schemaOf(cls) });
   }
   return out;
+}
+
+/** The params schema as JSON Schema (for `orch list`), or undefined when there is none. */
+async function _schemaOf(cls: ScriptletClass): Promise<unknown> {
+  if (!cls.params) return undefined;
+  try {
+    const { z } = await import("zod"); // the step module loaded zod already; this is cached
+    return z.toJSONSchema(cls.params, { io: "input", unrepresentable: "any" });
+  } catch {
+    return undefined; // a schema JSON Schema cannot express is still checked, just not shown
+  }
 }
 
 function _failed(step: string, reason: string): FromWorker {
