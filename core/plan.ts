@@ -34,7 +34,10 @@ export interface Plan {
 }
 
 /** Options of planning. */
-export interface PlanOptions extends LoaderOptions {}
+export interface PlanOptions extends LoaderOptions {
+  /** Limit for importing and inspecting the step modules. @default 30 s */
+  inspectTimeoutMs?: number;
+}
 
 /** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
 export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Plan> {
@@ -59,6 +62,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       exportName: step.function,
       params: step.args,
     })),
+    { timeoutMs: options.inspectTimeoutMs },
   );
   const described = new Map<string, { description?: string; paramsSchema?: unknown }>();
   found.forEach((item, i) => {

@@ -71,36 +71,59 @@ export function denoWorkerExecutor(): Executor {
 /** Imports each module in one Worker and checks the export and params, running no step. */
 export async function inspectModules(
   items: InspectRequest["items"],
-  permissions: Deno.PermissionOptionsObject = DEFAULT_STEP_PERMISSIONS,
+  options: InspectOptions = {},
 ): Promise<InspectItem[]> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_INSPECT_TIMEOUT_MS;
   const ignore: StepLog = () => {};
   const reply = await _exchange(
     { kind: "inspect", items },
-    permissions,
+    options.permissions ?? DEFAULT_STEP_PERMISSIONS,
     new AbortController().signal,
     ignore,
+    timeoutMs,
   );
   if (typeof reply === "string" || reply.kind !== "inspected") {
-    const why = typeof reply === "string" ? reply : `unexpected "${reply.kind}" message`;
+    const why = reply === "timeout"
+      ? `did not finish importing within ${timeoutMs / 1000} s (does its top-level code wait ` +
+        `forever?)`
+      : typeof reply === "string"
+      ? reply
+      : `unexpected "${reply.kind}" message`;
     return items.map(() => ({ ok: false, problem: "import", message: why }));
   }
   return reply.items;
 }
 
+/** Default limit for importing and inspecting a recipe's modules: 30 s. */
+export const DEFAULT_INSPECT_TIMEOUT_MS = 30_000;
+
+/** Options of module inspection. */
+export interface InspectOptions {
+  /** Permissions of the inspecting Worker. @default DEFAULT_STEP_PERMISSIONS */
+  permissions?: Deno.PermissionOptionsObject;
+  /** Give up (every item fails as an import problem) after this long. @default 30 s */
+  timeoutMs?: number;
+}
+
 /**
- * Sends one request to a new Worker and waits for its answer. Returns the answer, "aborted", or
- * a string describing how the Worker died.
+ * Sends one request to a new Worker and waits for its answer. Returns the answer, "aborted",
+ * "timeout", or a string describing how the Worker died.
  */
 function _exchange(
   request: ToWorker,
   permissions: Deno.PermissionOptionsObject,
   signal: AbortSignal,
   onLog: StepLog,
+  timeoutMs?: number,
 ): Promise<FromWorker | string> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve("aborted");
     const worker = new Worker(WORKER_URL, { type: "module", deno: { permissions } });
+    const timer = timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => finish("timeout"), timeoutMs);
     const finish = (value: FromWorker | string) => {
+      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       worker.terminate();
       resolve(value);
