@@ -6,14 +6,8 @@
 import { z } from "zod";
 import { type Issue, RecipeValidationError } from "./errors.ts";
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
-import {
-  decodeUtf8,
-  DEFAULT_MAX_RECIPE_BYTES,
-  parseYaml,
-  type PathSegment,
-  readRecipeBytes,
-  type YamlSource,
-} from "./yaml_source.ts";
+import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
+import { parseYaml, type PathSegment, type YamlSource } from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
 
 const STEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { RecipeSyntaxError } from "../core/errors.ts";
 import { loadRecipe } from "../core/recipe.ts";
-import { decodeUtf8, parseYaml, readRecipeBytes } from "../core/yaml_source.ts";
+import { decodeUtf8, readRecipeBytes } from "../core/recipe_file.ts";
+import { parseYaml } from "../core/yaml_source.ts";
 import { tempTree } from "./_helpers.ts";
 
 /** The single issue of a RecipeSyntaxError thrown by `fn`. */
