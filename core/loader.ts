@@ -32,6 +32,9 @@ export interface LoaderOptions {
   allowModules?: string[];
 }
 
+/** A module resolver with its allowed roots computed once, for resolving many steps. */
+export type ModuleResolver = (spec: string, where?: Where) => Promise<ResolvedModule>;
+
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 /**
@@ -49,8 +52,33 @@ export async function resolveModule(
   options: LoaderOptions,
   where: Where = {},
 ): Promise<ResolvedModule> {
+  return await (await moduleResolver(options))(spec, where);
+}
+
+/**
+ * Returns a resolver that applies `resolveModule`'s rule with the allowed roots computed once,
+ * and remembers each spec it resolved, so a recipe of many steps sharing a module costs one
+ * lookup (roots are checked up front: a missing one is a UsageError here).
+ */
+export async function moduleResolver(options: LoaderOptions): Promise<ModuleResolver> {
   const roots = await allowedRoots(options.allowModules ?? [], options.baseDir);
-  const rootList = roots.map((r) => _shown(r, options.baseDir)).join(", ");
+  const found = new Map<string, ResolvedModule>();
+  return async (spec, where = {}) => {
+    const hit = found.get(spec);
+    if (hit) return hit;
+    const module = await _resolve(spec, options.baseDir, roots, where);
+    found.set(spec, module);
+    return module;
+  };
+}
+
+async function _resolve(
+  spec: string,
+  baseDir: string,
+  roots: string[],
+  where: Where,
+): Promise<ResolvedModule> {
+  const rootList = roots.map((r) => _shown(r, baseDir)).join(", ");
   const refuse = (why: string, fix: string) =>
     new StepLoadError(`cannot load step${_named(where)}: module "${spec}" ${why}`, where, fix);
 
@@ -67,9 +95,7 @@ export async function resolveModule(
       `write the path from the root, e.g. "steps/name.ts"`,
     );
   }
-  const candidates = spec.startsWith("/")
-    ? [spec]
-    : [`${ORCH_ROOT}/${spec}`, `${options.baseDir}/${spec}`];
+  const candidates = spec.startsWith("/") ? [spec] : [`${ORCH_ROOT}/${spec}`, `${baseDir}/${spec}`];
   let outside: string | undefined;
   for (const c of candidates) {
     const real = await _realFile(c);
@@ -85,7 +111,7 @@ export async function resolveModule(
     );
   }
   throw refuse(
-    `was not found (looked in ${candidates.map((c) => _shown(c, options.baseDir)).join(", ")})`,
+    `was not found (looked in ${candidates.map((c) => _shown(c, baseDir)).join(", ")})`,
     "check the spelling; built-in steps live in steps/",
   );
 }

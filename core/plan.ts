@@ -6,7 +6,7 @@
  */
 import { type Issue, RecipeValidationError, StepLoadError } from "./errors.ts";
 import { DEFAULT_STEP_PERMISSIONS, inspectModules } from "./executors/deno_worker.ts";
-import { type LoaderOptions, type ResolvedModule, resolveModule } from "./loader.ts";
+import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 
 /** A step ready to run. */
@@ -43,10 +43,11 @@ export interface PlanOptions extends LoaderOptions {
 export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Plan> {
   const issues: Issue[] = [];
   const resolved: (ResolvedModule | undefined)[] = [];
+  const resolve = await moduleResolver(options);
   for (const step of recipe.steps) {
     const where = _where(recipe, step, "module");
     try {
-      resolved.push(await resolveModule(step.module, options, where));
+      resolved.push(await resolve(step.module, where));
     } catch (err) {
       if (!(err instanceof StepLoadError)) throw err;
       issues.push({ ...where, message: `${err.message}; ${err.hint}` });
