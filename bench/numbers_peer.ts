@@ -7,6 +7,7 @@
  */
 import { parse } from "yaml";
 import { z } from "zod";
+import { DEFAULT_STEP_PERMISSIONS } from "../core/executors/deno_worker.ts";
 
 const root = new URL("../", import.meta.url);
 const Recipe = z.object({
@@ -22,18 +23,7 @@ const step = Recipe.parse(parse(text)).steps[0];
 
 const worker = new Worker(new URL("numbers_peer_worker.ts", import.meta.url), {
   type: "module",
-  deno: {
-    permissions: {
-      read: true,
-      write: false,
-      net: false,
-      env: false,
-      run: false,
-      ffi: false,
-      sys: false,
-      import: false,
-    },
-  },
+  deno: { permissions: DEFAULT_STEP_PERMISSIONS }, // the same grant orch gives a step
 });
 const reply = await new Promise<{ status: string; writes: Record<string, unknown> }>(
   (resolve, reject) => {
