@@ -32,7 +32,7 @@ export interface RunResult {
   /** How many steps ended in each status. */
   counts: Record<StepStatus, number>;
   /** Each step's status, duration and envelope, in run order. */
-  steps: { name: string; status: StepStatus; durationMs: number; envelope?: Envelope }[];
+  steps: { name: string; status: StepStatus; durationMs: number; envelope: Envelope }[];
   /** The first failed step and why, when status is not ok. */
   failed?: { step: string; reason: string; exitCode: number };
   /** Duration of the whole run, in milliseconds. */
@@ -58,44 +58,25 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     testId: plan.recipe.testMeta.testId,
     steps: plan.steps.length,
   });
+  const record = (step: string, status: StepStatus, envelope: Envelope, durationMs: number) => {
+    counts[status]++;
+    steps.push({ name: step, status, durationMs, envelope });
+    emit({ kind: "step-end", at: new Date(), step, status, envelope, durationMs });
+  };
   for (const planned of plan.steps) {
     const name = planned.step.name;
     if (failed || interrupted || signal.aborted) {
       const why = failed ? `skipped: step "${failed.step}" failed` : "skipped: run interrupted";
-      const envelope = fail(name, why, failed ? 1 : 130);
-      counts.skipped++;
-      steps.push({ name, status: "skipped", durationMs: 0 });
-      emit({
-        kind: "step-end",
-        at: new Date(),
-        step: name,
-        status: "skipped",
-        envelope,
-        durationMs: 0,
-      });
+      record(name, "skipped", fail(name, why, failed ? 1 : 130), 0);
       continue;
     }
     emit({ kind: "step-start", at: new Date(), step: name, idx: planned.step.idx });
     const outcome = await _attempt(planned, plan, context, executor, signal, emit);
-    const status = _commit(planned, outcome, context);
-    counts[status.status]++;
-    steps.push({
-      name,
-      status: status.status,
-      durationMs: outcome.durationMs,
-      envelope: status.envelope,
-    });
-    emit({
-      kind: "step-end",
-      at: new Date(),
-      step: name,
-      status: status.status,
-      envelope: status.envelope,
-      durationMs: outcome.durationMs,
-    });
-    if (status.status === "cancelled") interrupted = true;
-    else if (status.envelope.status === "error") {
-      failed = { step: name, reason: status.envelope.reason, exitCode: 1 };
+    const { status, envelope } = _commit(planned, outcome, context);
+    record(name, status, envelope, outcome.durationMs);
+    if (status === "cancelled") interrupted = true;
+    else if (envelope.status === "error") {
+      failed = { step: name, reason: envelope.reason, exitCode: 1 };
     }
   }
   if (signal.aborted) interrupted = true;

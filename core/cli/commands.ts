@@ -222,7 +222,7 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
   const step = result.steps[0];
   if (step.status !== "ok") {
     return {
-      json: step.envelope ?? { status: "error", reason: step.status, exit_code: 1 },
+      json: step.envelope,
       exitCode: ExitCode.stepFailed,
     };
   }
