@@ -3,6 +3,7 @@
  * The recipe format: its zod schema, and `loadRecipe`/`validateRecipe`, which turn a YAML file
  * into a typed, normalised `Recipe` or a list of issues with file:line:col and field paths.
  */
+import { describeFound, valueAt } from "./describe.ts";
 import { z } from "zod";
 import { type Issue, RecipeValidationError } from "./errors.ts";
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
@@ -275,8 +276,8 @@ function _byPosition(issues: Issue[]): Issue[] {
 
 function _zodIssues(i: z.core.$ZodIssue, raw: unknown, issue: IssueAt): Issue[] {
   const path = i.path as PathSegment[];
-  const found = _valueAt(raw, path);
-  const shown = found === undefined ? "" : `, found ${_describe(found)}`;
+  const found = valueAt(raw, path);
+  const shown = found === undefined ? "" : `, found ${describeFound(found)}`;
   switch (i.code) {
     case "unrecognized_keys": {
       const allowed = _allowedKeys(path);
@@ -350,24 +351,6 @@ function _allowedKeys(path: PathSegment[]): string[] {
   };
   const key = path.map((p) => typeof p === "number" ? "#" : p).join(".");
   return Object.keys(shapes[key]?.shape ?? {});
-}
-
-function _valueAt(raw: unknown, path: PathSegment[]): unknown {
-  let v: unknown = raw;
-  for (const seg of path) {
-    if (v === null || typeof v !== "object" || !Object.hasOwn(v, seg)) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
-}
-
-function _describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";
-  if (typeof v === "object") return "a mapping";
-  const shown = JSON.stringify(v);
-  const cut = shown.length > 40 ? shown.slice(0, 40) + "…" : shown;
-  return `${typeof v} ${cut}`;
 }
 
 /** Drops `x-` keys from the recipe's own mappings (never from `args`, which is user data). */
