@@ -93,10 +93,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
     "context-out": { type: "string" },
   });
   const file = _onePositional(positionals, values.recipe as string | undefined, "run");
-  const log = getLogger("orch");
-  const context = values.context
-    ? await readContextFile(values.context as string, log.warn)
-    : new Context({ onWarning: log.warn });
+  const context = await _startContext(values.context as string | undefined);
   const controller = new AbortController();
   const stop = () => controller.abort();
   Deno.addSignalListener("SIGINT", stop);
@@ -209,10 +206,7 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
       `quote it for the shell: --params '{"src":"data/numbers.csv"}'`,
     );
   }
-  const log = getLogger("orch");
-  const context = values.context
-    ? await readContextFile(values.context as string, log.warn)
-    : new Context({ onWarning: log.warn });
+  const context = await _startContext(values.context as string | undefined);
   const plan = await planSingleStep(spec, params, {
     ..._recipeOptions(values),
     exportName: values.function as string | undefined,
@@ -277,6 +271,12 @@ function _table(steps: ListedStep[]): string[] {
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+}
+
+/** The context a command starts from: the --context file, or an empty one. */
+async function _startContext(file: string | undefined): Promise<Context> {
+  const warn = getLogger("orch").warn;
+  return file ? await readContextFile(file, warn) : new Context({ onWarning: warn });
 }
 
 function _onePositional(positionals: string[], flag: string | undefined, cmd: string): string {
