@@ -145,6 +145,34 @@ Deno.test("orch step MODULE --params runs one scriptlet", async () => {
   });
 });
 
+Deno.test("orch step on a module with several scriptlets asks for --function, then runs it", async () => {
+  const allow = ["--allow-module", "tests/fixtures/steps"];
+  const r = await orch(["step", "tests/fixtures/steps/two_steps.ts", ...allow]);
+  assert.equal(r.code, ExitCode.invalid, r.stderr);
+  assert.match(String(r.json.reason), /exports several scriptlets \(First, Second\)/);
+  assert.match(String(r.json.reason), /--function NAME/);
+  const picked = await orch([
+    "step",
+    "tests/fixtures/steps/two_steps.ts",
+    "--function",
+    "Second",
+    ...allow,
+  ]);
+  assert.equal(picked.code, 0, picked.stderr);
+  assert.deepEqual(picked.json.ctx_keys, ["pick.second_v1"]);
+});
+
+Deno.test("orch step on a module without a scriptlet class exits 2 and says so", async () => {
+  const r = await orch([
+    "step",
+    "tests/fixtures/steps/no_steps.ts",
+    "--allow-module",
+    "tests/fixtures/steps",
+  ]);
+  assert.equal(r.code, ExitCode.invalid, r.stderr);
+  assert.match(String(r.json.reason), /exports no scriptlet class/);
+});
+
 for (
   const [params, reason] of [
     ["{bad", /--params is not valid JSON/],

@@ -30,14 +30,21 @@ export async function planSingleStep(
   const fileName = spec.split("/").pop()!.replace(/\.[a-z]+$/, "");
   const name = options.name ?? fileName;
   const module = await resolveModule(spec, options, { step: name });
-  const exportName = options.exportName ?? await _onlyScriptletExport(module.url, spec, name);
-  const [found] = await inspectModules([{ moduleUrl: module.url, exportName, params }]);
+  const [found] = await inspectModules([{
+    moduleUrl: module.url,
+    exportName: options.exportName,
+    params,
+  }]);
   if (!found.ok) {
     if (found.problem === "params") {
       throw new UsageError(`invalid params for ${spec}: ${formatParamIssues(found.issues)}`);
     }
+    if (found.problem === "export" && options.exportName === undefined) {
+      throw new UsageError(`${spec} ${found.message}`, "name one with --function NAME");
+    }
     throw new StepLoadError(`cannot load ${spec}: ${found.message}`, { step: name });
   }
+  const exportName = found.exportName;
   const locate = () => ({ line: 1, col: 1 });
   return {
     baseDir: options.baseDir,
@@ -63,24 +70,4 @@ export async function planSingleStep(
       description: found.description,
     }],
   };
-}
-
-/** Finds the module's single scriptlet export (inspection of an absent name lists them). */
-async function _onlyScriptletExport(url: string, spec: string, name: string): Promise<string> {
-  const [probe] = await inspectModules([{
-    moduleUrl: url,
-    exportName: "\u0000none",
-    params: {},
-  }]);
-  const names = !probe.ok && probe.problem === "export" ? probe.scriptletExports : [];
-  if (names.length === 1) return names[0];
-  if (!probe.ok && probe.problem === "import") {
-    throw new StepLoadError(`cannot import ${spec}: ${probe.message}`, { step: name });
-  }
-  throw new UsageError(
-    names.length === 0
-      ? `${spec} exports no scriptlet class`
-      : `${spec} exports several scriptlets (${names.join(", ")})`,
-    "name one with --function NAME",
-  );
 }

@@ -21,14 +21,15 @@ export interface RunRequest {
 /** Runner → Worker: import modules and check exports and params, running nothing. */
 export interface InspectRequest {
   kind: "inspect";
-  items: { moduleUrl: string; exportName: string; params: unknown }[];
+  /** `exportName` absent: use the module's only scriptlet export (for `orch step`). */
+  items: { moduleUrl: string; exportName?: string; params: unknown }[];
 }
 
 export type ToWorker = RunRequest | InspectRequest;
 
 /** What inspection found for one item. */
 export type InspectItem =
-  | { ok: true; description?: string; paramsSchema?: unknown }
+  | { ok: true; exportName: string; description?: string; paramsSchema?: unknown }
   | { ok: false; problem: "import" | "not-scriptlet"; message: string }
   | { ok: false; problem: "export"; message: string; scriptletExports: string[] }
   | { ok: false; problem: "params"; issues: ParamIssue[] };

@@ -56,30 +56,38 @@ async function _inspect(msg: InspectRequest): Promise<InspectItem[]> {
       out.push({ ok: false, problem: "import", message: describeThrown(err) });
       continue;
     }
-    if (!(item.exportName in mod)) {
-      const exported = Object.keys(mod).filter((k) => isScriptletClass(mod[k]));
+    const exported = Object.keys(mod).filter((k) => isScriptletClass(mod[k]));
+    const exportName = item.exportName ?? (exported.length === 1 ? exported[0] : undefined);
+    if (exportName === undefined || !(exportName in mod)) {
       out.push({
         ok: false,
         problem: "export",
         scriptletExports: exported,
-        message: `has no export "${item.exportName}"` +
-          (exported.length ? ` (scriptlet exports: ${exported.join(", ")})` : ""),
+        message: exportName !== undefined
+          ? `has no export "${exportName}"` +
+            (exported.length ? ` (scriptlet exports: ${exported.join(", ")})` : "")
+          : exported.length === 0
+          ? "exports no scriptlet class"
+          : `exports several scriptlets (${exported.join(", ")})`,
       });
       continue;
     }
-    const cls = mod[item.exportName];
+    const cls = mod[exportName];
     if (!isScriptletClass(cls)) {
       out.push({
         ok: false,
         problem: "not-scriptlet",
-        message: `export "${item.exportName}" is a ${typeof cls}, not a class extending ` +
+        message: `export "${exportName}" is a ${typeof cls}, not a class extending ` +
           `BaseScriptlet`,
       });
       continue;
     }
     const checked = checkParams(cls.params, item.params);
     if (!checked.ok) out.push({ ok: false, problem: "params", issues: checked.issues });
-    else out.push({ ok: true, description: cls.description, paramsSchema: await _schemaOf(cls) });
+    else {
+      const paramsSchema = await _schemaOf(cls);
+      out.push({ ok: true, exportName, description: cls.description, paramsSchema });
+    }
   }
   return out;
 }
