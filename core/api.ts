@@ -10,6 +10,7 @@ import type { Executor } from "./executors/executor.ts";
 import { ORCH_ROOT } from "./loader.ts";
 import { type Plan, planRun } from "./plan.ts";
 import { loadRecipe } from "./recipe.ts";
+import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
 
 /** Options shared by validate and run. */
@@ -20,6 +21,8 @@ export interface RecipeOptions {
   allowModules?: string[];
   /** Refuse larger recipe files. @default 32 MiB */
   maxRecipeBytes?: number;
+  /** The operator's permission ceiling. @default what this process was started with */
+  maxPermissions?: PermissionSpec;
 }
 
 /** Options of a run. */
@@ -34,6 +37,16 @@ export interface RunOptions extends RecipeOptions {
   executor?: Executor;
   /** Receives context warnings (e.g. unversioned keys). @default ignored */
   onWarning?: (message: string) => void;
+  /** Most steps running at once. @default the number of CPUs */
+  concurrency?: number;
+  /** Run every branch that does not depend on a failure (default: fail fast). @default false */
+  keepGoing?: boolean;
+  /** Run only these steps (their dependencies are taken as done). */
+  only?: string[];
+  /** Do not run these steps. */
+  skip?: string[];
+  /** Run this step and every step after it in idx order. */
+  resumeFrom?: string;
 }
 
 /**
@@ -59,6 +72,7 @@ export async function validateRecipeFile(path: string, options: RecipeOptions = 
   return await planRun(recipe, {
     baseDir: found.baseDir,
     allowModules: options.allowModules ?? [],
+    maxPermissions: options.maxPermissions,
   });
 }
 
@@ -70,6 +84,11 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
     onEvent: options.onEvent,
     signal: options.signal,
     executor: options.executor,
+    concurrency: options.concurrency,
+    keepGoing: options.keepGoing,
+    only: options.only,
+    skip: options.skip,
+    resumeFrom: options.resumeFrom,
   });
 }
 

@@ -1,19 +1,50 @@
 /**
  * @module
  * The events a run emits, as one discriminated union on `kind`. Sinks (console view, later the
- * journal and reports) subscribe to them; the runner itself never prints.
+ * journal and reports) subscribe to them; the scheduler itself never prints.
  */
 import type { Envelope } from "./envelope.ts";
 
 /** Final status of a step. */
-export type StepStatus = "ok" | "failed" | "skipped" | "cancelled";
+export type StepStatus = "ok" | "failed" | "skipped" | "timeout" | "cancelled";
+
+/** One attempt of a step, as recorded in the run result and the step-end event. */
+export interface AttemptRecord {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** How the attempt ended. */
+  status: "ok" | "failed" | "timeout" | "cancelled";
+  /** Why it failed (absent for ok). */
+  reason?: string;
+  /** Wall time of the attempt in ms. */
+  durationMs: number;
+}
 
 /** Everything that happens during a run. */
 export type RunEvent =
-  | { kind: "run-start"; at: Date; file: string; testId: string; steps: number }
-  | { kind: "step-start"; at: Date; step: string; idx: number }
+  | {
+    kind: "run-start";
+    at: Date;
+    file: string;
+    testId: string;
+    /** Steps that will be considered (after --only/--skip/--resume-from). */
+    steps: number;
+    /** Most steps running at once. */
+    concurrency: number;
+  }
+  | { kind: "step-start"; at: Date; step: string; idx: number; attempt: number }
   | { kind: "step-output"; at: Date; step: string; stream: "stdout" | "stderr"; line: string }
   | { kind: "step-warning"; at: Date; step: string; message: string }
+  | {
+    kind: "step-retry";
+    at: Date;
+    step: string;
+    /** The attempt that just failed. */
+    attempt: number;
+    reason: string;
+    /** Wait before the next attempt. */
+    delayMs: number;
+  }
   | {
     kind: "step-end";
     at: Date;
@@ -21,8 +52,15 @@ export type RunEvent =
     status: StepStatus;
     envelope: Envelope;
     durationMs: number;
+    attempts: AttemptRecord[];
   }
-  | { kind: "run-end"; at: Date; status: "ok" | "failed" | "interrupted"; durationMs: number };
+  | {
+    kind: "run-end";
+    at: Date;
+    status: "ok" | "failed" | "interrupted";
+    durationMs: number;
+    counts: Record<StepStatus, number>;
+  };
 
 /** Receives events. */
 export type EventSink = (event: RunEvent) => void;

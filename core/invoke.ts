@@ -66,10 +66,7 @@ export async function invokeScriptlet(
 export function describeThrown(err: unknown): string {
   if (err instanceof Error) {
     const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
-    if (err.name === "NotCapable") {
-      const what = err.message.replace(/, run again with the --allow-\w+ flag\.?$/, "");
-      return `${name}${what}; steps run with read-only permissions`;
-    }
+    if (err.name === "NotCapable") return _describeDenied(err.message);
     return `${name}${err.message}`;
   }
   if (typeof err === "string") return `threw ${err}`;
@@ -78,4 +75,18 @@ export function describeThrown(err: unknown): string {
   } catch {
     return `threw a ${typeof err} that cannot be shown`; // BigInt, circular objects
   }
+}
+
+/**
+ * Turns Deno's permission error (`Requires read access to "/etc/passwd", run again with the
+ * --allow-read flag`) into a reason naming the denied access and the fix:
+ * `read access to "/etc/passwd" denied; grant it in the step's permissions (read: [...])`.
+ */
+function _describeDenied(message: string): string {
+  const m = /Requires (\w+) access(?: to (.+?))?(?:, (?:run again|specify|which)\b.*)?\.?$/s
+    .exec(message);
+  if (!m) return `permission denied: ${message}`;
+  const [, kind, target] = m;
+  return `${kind} access${target ? ` to ${target}` : ""} denied; grant it in the step's ` +
+    `permissions (${kind}: [...])`;
 }

@@ -5,9 +5,11 @@
  * order; does not run anything. Collects every problem before failing.
  */
 import { type Issue, RecipeValidationError, StepLoadError } from "./errors.ts";
-import { DEFAULT_STEP_PERMISSIONS, inspectModules } from "./executors/deno_worker.ts";
+import { inspectModules } from "./executors/deno_worker.ts";
 import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
+import { checkGrants, type PermissionSpec } from "./permissions.ts";
+import { buildGraph } from "./graph.ts";
 
 /** A step ready to run. */
 export interface PlannedStep {
@@ -21,6 +23,10 @@ export interface PlannedStep {
   description?: string;
   /** The scriptlet's params as JSON Schema, when it declares a zod schema. */
   paramsSchema?: unknown;
+  /** Names of the steps this one waits for (resolved: implicit "previous by idx" included). */
+  deps: string[];
+  /** May run alongside other steps: recipe `parallel:` or the class's `static parallel`. */
+  parallel: boolean;
 }
 
 /** What `executePlan` runs. */
@@ -37,11 +43,22 @@ export interface Plan {
 export interface PlanOptions extends LoaderOptions {
   /** Limit for importing and inspecting the step modules. @default 30 s */
   inspectTimeoutMs?: number;
+  /**
+   * The operator's permission ceiling (`--max-permissions`); recipe and step grants must lie
+   * within it. @default what this process was started with
+   */
+  maxPermissions?: PermissionSpec;
 }
 
 /** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
 export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Plan> {
   const issues: Issue[] = [];
+  const deps = _dependencies(recipe, issues);
+  const { grants, issues: grantIssues } = checkGrants(recipe, {
+    baseDir: options.baseDir,
+    maxPermissions: options.maxPermissions,
+  });
+  issues.push(...grantIssues);
   const resolved: (ResolvedModule | undefined)[] = [];
   const resolve = await moduleResolver(options);
   for (const step of recipe.steps) {
@@ -65,7 +82,10 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     })),
     { timeoutMs: options.inspectTimeoutMs },
   );
-  const described = new Map<string, { description?: string; paramsSchema?: unknown }>();
+  const described = new Map<
+    string,
+    { description?: string; paramsSchema?: unknown; parallel?: boolean }
+  >();
   found.forEach((item, i) => {
     const { step, module } = toInspect[i];
     if (item.ok) return described.set(step.name, item);
@@ -104,11 +124,24 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     steps: recipe.steps.map((step, i) => ({
       step,
       module: resolved[i]!,
-      permissions: DEFAULT_STEP_PERMISSIONS,
+      permissions: grants[i],
       description: described.get(step.name)?.description,
       paramsSchema: described.get(step.name)?.paramsSchema,
+      deps: deps.get(step.name) ?? [],
+      parallel: step.parallel ?? described.get(step.name)?.parallel ?? false,
     })),
   };
+}
+
+/** The graph's resolved dependencies; its problems join the other phases' issues. */
+function _dependencies(recipe: Recipe, issues: Issue[]): Map<string, string[]> {
+  try {
+    return buildGraph(recipe).deps;
+  } catch (err) {
+    if (!(err instanceof RecipeValidationError)) throw err;
+    issues.push(...err.issues);
+    return new Map();
+  }
 }
 
 function _where(recipe: Recipe, step: Step, field: string) {

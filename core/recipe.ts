@@ -10,6 +10,8 @@ import { findUnsafe, type JsonValue } from "./json_safe.ts";
 import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
 import { parseYaml, type PathSegment, type YamlSource } from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
+import { Duration, durationMs } from "./duration.ts";
+import { type PermissionSpec, PermissionsSchema } from "./permissions.ts";
 
 const STEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const CONTEXT_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
@@ -22,17 +24,6 @@ const ContextKey = z.string().regex(CONTEXT_KEY, {
   error: 'context keys are dotted, with two or more [a-z0-9_] segments, e.g. "numbers.stats_v1"',
 });
 
-const Permission = z.union([z.boolean(), z.array(z.string())], {
-  error: "expected true, false or a list of strings",
-});
-const Permissions = z.strictObject({
-  read: Permission.optional(),
-  write: Permission.optional(),
-  net: Permission.optional(),
-  env: Permission.optional(),
-  run: Permission.optional(),
-});
-
 const StepSchema = z.strictObject({
   idx: z.int().nonnegative(),
   name: StepName,
@@ -43,12 +34,17 @@ const StepSchema = z.strictObject({
   args: z.record(z.string(), z.unknown()).optional(),
   success: z.strictObject({ ctx_has_keys: z.array(ContextKey).optional() }).optional(),
   depends_on: z.array(StepName).optional(),
-  retry: z.strictObject({ max: z.int().nonnegative(), delay_sec: z.number().nonnegative() })
-    .optional(),
-  timeout: z.number().positive().optional(),
+  retry: z.strictObject({
+    max: z.int().nonnegative(),
+    delay_sec: z.number().nonnegative().optional(),
+    backoff: z.number().min(1).optional(),
+    max_delay_sec: z.number().positive().optional(),
+    on: z.array(z.enum(["error", "timeout"])).min(1).optional(),
+  }).optional(),
+  timeout: Duration.optional(),
   parallel: z.boolean().optional(),
   cache_key: z.string().optional(),
-  permissions: Permissions.optional(),
+  permissions: PermissionsSchema.optional(),
 });
 
 /** The recipe document schema (input shape, before normalisation). */
@@ -60,17 +56,35 @@ export const RecipeSchema = z.strictObject({
   }),
   steps: z.array(StepSchema).min(1, { error: "a recipe needs at least one step" }),
   context: z.strictObject({ merge: z.enum(["last_write_wins", "fail_on_conflict"]) }).optional(),
-  permissions: Permissions.optional(),
+  permissions: PermissionsSchema.optional(),
 });
 
 /** Keys the schema knows but this version cannot act on yet; using one is an error. */
 const NOT_YET: Record<string, string> = {
-  depends_on: "dependency graphs",
-  retry: "retries",
-  timeout: "timeouts",
-  parallel: "parallel steps",
   cache_key: "step caching",
-  permissions: "per-step permissions",
+};
+
+/** When and how often a failed step is tried again. */
+export interface RetryPolicy {
+  /** Retries after the first attempt (0: no retry). */
+  max: number;
+  /** Wait before the first retry, in ms. */
+  delayMs: number;
+  /** Each later wait is the previous one times this (>= 1). */
+  backoff: number;
+  /** Upper bound of a wait, in ms. */
+  maxDelayMs: number;
+  /** Which failures are retried. */
+  on: ("error" | "timeout")[];
+}
+
+/** The policy of a step without `retry:`: one attempt. */
+export const NO_RETRY: RetryPolicy = {
+  max: 0,
+  delayMs: 0,
+  backoff: 1,
+  maxDelayMs: Infinity,
+  on: ["error", "timeout"],
 };
 
 /** A validated step, normalised. */
@@ -91,6 +105,16 @@ export interface Step {
   args: Record<string, JsonValue>;
   /** Context keys that must exist after the step for it to succeed (`success.ctx_has_keys`). */
   success: { ctxHasKeys: string[] };
+  /** Names of the steps this one waits for; undefined means "the step before it by idx". */
+  dependsOn?: string[];
+  /** Retry policy (NO_RETRY when absent). */
+  retry: RetryPolicy;
+  /** Deadline of one attempt in ms, when the step has a `timeout`. */
+  timeoutMs?: number;
+  /** `parallel:` from the recipe; undefined lets the scriptlet class decide. */
+  parallel?: boolean;
+  /** The step's `permissions:` block as written, when it has one. */
+  permissions?: PermissionSpec;
 }
 
 /** A validated recipe. Steps are sorted by `idx`. */
@@ -101,6 +125,10 @@ export interface Recipe {
   testMeta: { testId: string; tester: string; description: string };
   /** The steps, sorted by `idx`. */
   steps: Step[];
+  /** How writes of steps the graph does not order are merged (`context.merge`). */
+  merge: "last_write_wins" | "fail_on_conflict";
+  /** The recipe-level `permissions:` block (ceiling for every step), when present. */
+  permissions?: PermissionSpec;
   /** Finds where a field path sits in the file, for later phases' errors. */
   locate: YamlSource["locate"];
 }
@@ -146,6 +174,11 @@ export function validateRecipe(source: YamlSource): Recipe {
     function: s.function,
     args: (s.args ?? {}) as Record<string, JsonValue>,
     success: { ctxHasKeys: s.success?.ctx_has_keys ?? [] },
+    dependsOn: s.depends_on,
+    retry: s.retry ? _retryPolicy(s.retry) : NO_RETRY,
+    timeoutMs: s.timeout === undefined ? undefined : durationMs(s.timeout),
+    parallel: s.parallel,
+    permissions: s.permissions,
   }));
   steps.sort((a, b) => a.idx - b.idx);
   return {
@@ -156,7 +189,19 @@ export function validateRecipe(source: YamlSource): Recipe {
       description: doc.test_meta.description,
     },
     steps,
+    merge: doc.context?.merge ?? "last_write_wins",
+    permissions: doc.permissions,
     locate: source.locate,
+  };
+}
+
+function _retryPolicy(r: NonNullable<z.infer<typeof StepSchema>["retry"]>): RetryPolicy {
+  return {
+    max: r.max,
+    delayMs: (r.delay_sec ?? 0) * 1000,
+    backoff: r.backoff ?? 1,
+    maxDelayMs: r.max_delay_sec === undefined ? Infinity : r.max_delay_sec * 1000,
+    on: r.on ?? ["error", "timeout"],
   };
 }
 
@@ -230,15 +275,6 @@ function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
     }
     if (_isMapping(s.args)) issues.push(..._argIssues(s.args, ["steps", i, "args"], issue));
   });
-  for (const key of ["context", "permissions"] as const) {
-    if (Object.hasOwn(raw, key)) {
-      issues.push(issue(
-        [key],
-        `"${key}" is not supported yet by this version of orch; remove it`,
-        "key",
-      ));
-    }
-  }
   return issues;
 }
 
@@ -345,8 +381,8 @@ function _allowedKeys(path: PathSegment[]): string[] {
     "steps.#": StepSchema,
     "steps.#.success": StepSchema.shape.success.unwrap(),
     "steps.#.retry": StepSchema.shape.retry.unwrap(),
-    "steps.#.permissions": Permissions,
-    "permissions": Permissions,
+    "steps.#.permissions": PermissionsSchema,
+    "permissions": PermissionsSchema,
     "context": RecipeSchema.shape.context.unwrap(),
   };
   const key = path.map((p) => typeof p === "number" ? "#" : p).join(".");

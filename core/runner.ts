@@ -1,26 +1,47 @@
 /**
  * @module
- * Executes a Plan: runs the steps in order through an executor, checks each step's `success`
- * assertions, commits a step's writes only when it succeeded, and stops at the first failure.
- * Emits events; never prints.
+ * Executes a Plan: `scheduler.ts` decides when each step starts; this file runs one step to its
+ * end (its attempts through the executor, per-attempt timeouts, retries with backoff), checks the
+ * step's `success` assertions and commits its writes only when it succeeded. Emits events;
+ * never prints.
  */
-import { Context } from "./context.ts";
+import { Context, type ContextDelta } from "./context.ts";
 import { type Envelope, fail } from "./envelope.ts";
-import type { EventSink, StepStatus } from "./events.ts";
+import { UsageError } from "./errors.ts";
+import type { AttemptRecord, EventSink, StepStatus } from "./events.ts";
 import { denoWorkerExecutor } from "./executors/deno_worker.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
+import { ancestry, schedule, type Selection, selectSteps } from "./scheduler.ts";
 
 /** Options of a run. */
-export interface ExecuteOptions {
+export interface ExecuteOptions extends Selection {
   /** The context to start from; it is updated in place. @default a new empty Context */
   context?: Context;
   /** Receives every event. @default ignores them */
   onEvent?: EventSink;
-  /** Aborting stops the run: the running step is cancelled, no new step starts. */
+  /** Aborting stops the run: running steps are cancelled, no new step starts. */
   signal?: AbortSignal;
-  /** Runs one attempt. @default Worker executor */
+  /** Runs one attempt; its optional `close()` is called when the run ends. @default Worker executor */
   executor?: Executor;
+  /** Most steps running at once. @default navigator.hardwareConcurrency */
+  concurrency?: number;
+  /** After a failure, keep running every step that does not depend on it. @default false */
+  keepGoing?: boolean;
+}
+
+/** How one step ended. */
+export interface StepResult {
+  /** The step's name. */
+  name: string;
+  /** Its final status. */
+  status: StepStatus;
+  /** Wall time from its first attempt's start to its end (0 when skipped). */
+  durationMs: number;
+  /** The final envelope (the last attempt's, or why it was skipped). */
+  envelope: Envelope;
+  /** Every attempt, in order (empty when skipped). */
+  attempts: AttemptRecord[];
 }
 
 /** Outcome of a whole run. */
@@ -29,114 +50,293 @@ export interface RunResult {
   status: "ok" | "failed" | "interrupted";
   /** The final context. */
   context: Context;
-  /** How many steps ended in each status. */
+  /** How many selected steps ended in each status (unselected steps are not counted). */
   counts: Record<StepStatus, number>;
-  /** Each step's status, duration and envelope, in run order. */
-  steps: { name: string; status: StepStatus; durationMs: number; envelope: Envelope }[];
-  /** The first failed step and why, when status is not ok. */
+  /** Each selected step's result, in the order they ended. */
+  steps: StepResult[];
+  /** The first step that failed or timed out, and why, when there is one. */
   failed?: { step: string; reason: string; exitCode: number };
   /** Duration of the whole run, in milliseconds. */
   durationMs: number;
 }
 
-/** Runs the plan's steps in order and returns the result (failures are results, not throws). */
-export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<RunResult> {
-  const emit = options.onEvent ?? (() => {});
-  const context = options.context ?? new Context();
-  const executor = options.executor ?? denoWorkerExecutor();
-  const signal = options.signal ?? new AbortController().signal;
-  const start = performance.now();
-  const counts: Record<StepStatus, number> = { ok: 0, failed: 0, skipped: 0, cancelled: 0 };
-  const steps: RunResult["steps"] = [];
-  let failed: RunResult["failed"];
-  let interrupted = false;
+/** How long an executor may take to return after its attempt is aborted. */
+const ABORT_GRACE_MS = 2_000;
 
-  emit({
+/**
+ * Runs the plan's steps as their dependencies allow and returns the result (step failures are
+ * results, not throws). Throws UsageError for a bad selection or concurrency.
+ */
+export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Promise<RunResult> {
+  const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const selected = selectSteps(plan.steps, options);
+  const run = new _Run(plan, options);
+  const signal = options.signal ?? new AbortController().signal;
+  run.emit({
     kind: "run-start",
     at: new Date(),
     file: plan.recipe.file,
     testId: plan.recipe.testMeta.testId,
-    steps: plan.steps.length,
+    steps: selected.length,
+    concurrency,
   });
-  const record = (step: string, status: StepStatus, envelope: Envelope, durationMs: number) => {
-    counts[status]++;
-    steps.push({ name: step, status, durationMs, envelope });
-    emit({ kind: "step-end", at: new Date(), step, status, envelope, durationMs });
-  };
-  for (const planned of plan.steps) {
-    const name = planned.step.name;
-    if (failed || interrupted || signal.aborted) {
-      const why = failed ? `skipped: step "${failed.step}" failed` : "skipped: run interrupted";
-      record(name, "skipped", fail(name, why, failed ? 1 : 130), 0);
-      continue;
-    }
-    emit({ kind: "step-start", at: new Date(), step: name, idx: planned.step.idx });
-    const outcome = await _attempt(planned, plan, context, executor, signal, emit);
-    const { status, envelope } = _commit(planned, outcome, context);
-    record(name, status, envelope, outcome.durationMs);
-    if (status === "cancelled") interrupted = true;
-    else if (envelope.status === "error") {
-      failed = { step: name, reason: envelope.reason, exitCode: 1 };
-    }
+  try {
+    await schedule(selected, {
+      concurrency,
+      keepGoing: options.keepGoing ?? false,
+      signal,
+      run: (step, stepSignal) => run.step(step, stepSignal, signal),
+      onEnd: (_, end) => run.record(end),
+      onSkip: (step, why, exitCode) => run.skip(step, why, exitCode),
+    });
+  } finally {
+    run.executor.close?.();
   }
-  if (signal.aborted) interrupted = true;
-  const runStatus = interrupted ? "interrupted" : failed ? "failed" : "ok";
-  const durationMs = performance.now() - start;
-  emit({ kind: "run-end", at: new Date(), status: runStatus, durationMs });
-  return { status: runStatus, context, counts, steps, failed, durationMs };
+  return run.finish(signal.aborted);
 }
 
-function _attempt(
-  planned: PlannedStep,
-  plan: Plan,
-  context: Context,
-  executor: Executor,
-  signal: AbortSignal,
-  emit: EventSink,
-): Promise<StepOutcome> {
-  const step = planned.step.name;
-  return executor.run(
-    {
-      step,
-      moduleUrl: planned.module.url,
-      exportName: planned.step.function,
-      params: planned.step.args,
-      snapshot: context.snapshot(),
-      baseDir: plan.baseDir,
-      permissions: planned.permissions,
-    },
-    signal,
-    (stream, line) => emit({ kind: "step-output", at: new Date(), step, stream, line }),
-  );
+/** An attempt's outcome after timeouts and commit checks. */
+interface _Attempt {
+  status: AttemptRecord["status"];
+  envelope: Envelope;
+  delta: ContextDelta;
+  durationMs: number;
+  /** False when trying again cannot help (a merge conflict). */
+  retryable: boolean;
+}
+
+/** The state of one run: its context, counts, results and the writers of each key. */
+class _Run {
+  readonly executor: Executor;
+  readonly emit: EventSink;
+  #plan: Plan;
+  #context: Context;
+  #start = performance.now();
+  #counts: Record<StepStatus, number> = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 };
+  #steps: StepResult[] = [];
+  /** Key → steps of this run that committed it (for fail_on_conflict). */
+  #writers = new Map<string, string[]>();
+  #ancestors?: Map<string, Set<string>>;
+
+  constructor(plan: Plan, options: ExecuteOptions) {
+    this.#plan = plan;
+    this.#context = options.context ?? new Context();
+    this.executor = options.executor ?? denoWorkerExecutor();
+    this.emit = options.onEvent ?? (() => {});
+  }
+
+  /** Runs a step's attempts until one succeeds, retries run out, or it is cancelled. */
+  async step(planned: PlannedStep, signal: AbortSignal, runSignal: AbortSignal) {
+    const { name, idx, retry } = planned.step;
+    const start = performance.now();
+    const attempts: AttemptRecord[] = [];
+    const end = (a: { status: StepStatus; envelope: Envelope }): StepResult => {
+      const envelope = attempts.length > 1 && a.envelope.status === "error"
+        ? { ...a.envelope, reason: `${a.envelope.reason} (after ${attempts.length} attempts)` }
+        : a.envelope;
+      return { name, status: a.status, envelope, durationMs: performance.now() - start, attempts };
+    };
+    for (let n = 1;; n++) {
+      this.emit({ kind: "step-start", at: new Date(), step: name, idx, attempt: n });
+      const a = await this.#attempt(planned, signal, runSignal);
+      const reason = a.envelope.status === "error" ? a.envelope.reason : undefined;
+      attempts.push({ attempt: n, status: a.status, reason, durationMs: a.durationMs });
+      const kind = a.status === "timeout" ? "timeout" : "error";
+      if (a.status === "ok" || a.status === "cancelled") return end(a);
+      if (!a.retryable || n > retry.max || !retry.on.includes(kind)) return end(a);
+      const delayMs = Math.min(retry.delayMs * retry.backoff ** (n - 1), retry.maxDelayMs);
+      this.emit({
+        kind: "step-retry",
+        at: new Date(),
+        step: name,
+        attempt: n,
+        reason: reason ?? a.status,
+        delayMs,
+      });
+      if (!(await _sleep(delayMs, signal))) {
+        return end({ status: "cancelled", envelope: _cancelled(name, signal, runSignal) });
+      }
+    }
+  }
+
+  /** One attempt: the executor under the step's timeout, then the commit checks. */
+  async #attempt(planned: PlannedStep, signal: AbortSignal, runSignal: AbortSignal) {
+    const { name, timeoutMs } = planned.step;
+    const controller = new AbortController();
+    const attemptSignal = AbortSignal.any([signal, controller.signal]);
+    let timedOut = false;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const start = performance.now();
+    try {
+      const outcome = await _bounded(this.#runExecutor(planned, attemptSignal), attemptSignal);
+      const durationMs = outcome?.durationMs ?? performance.now() - start;
+      if (timedOut && outcome?.status !== "ok") {
+        const reason = `timed out after ${_seconds(timeoutMs!)}; its attempt was stopped`;
+        return _failed("timeout", fail(name, reason), durationMs);
+      }
+      if (!outcome || outcome.status === "cancelled") {
+        return _failed("cancelled", _cancelled(name, signal, runSignal), durationMs);
+      }
+      if (outcome.status !== "ok") return _failed("failed", outcome.envelope, durationMs);
+      return this.#commit(planned, { ...outcome, durationMs });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #runExecutor(planned: PlannedStep, signal: AbortSignal): Promise<StepOutcome> {
+    const step = planned.step.name;
+    const start = performance.now();
+    try {
+      return await this.executor.run(
+        {
+          step,
+          moduleUrl: planned.module.url,
+          exportName: planned.step.function,
+          params: planned.step.args,
+          snapshot: this.#context.snapshot(),
+          baseDir: this.#plan.baseDir,
+          permissions: planned.permissions,
+        },
+        signal,
+        (stream, line) => this.emit({ kind: "step-output", at: new Date(), step, stream, line }),
+      );
+    } catch (err) {
+      const reason = `the executor could not run the step: ${(err as Error)?.message ?? err}`;
+      return {
+        status: "error",
+        envelope: fail(step, reason),
+        delta: { writes: [] },
+        durationMs: performance.now() - start,
+      };
+    }
+  }
+
+  /**
+   * Decides an ok attempt's final status: checks `success.ctx_has_keys` against the context as
+   * it would be after the step and, under fail_on_conflict, that no step the graph does not
+   * order before this one wrote the same key; then applies the delta only if everything passed.
+   */
+  #commit(planned: PlannedStep, outcome: StepOutcome): _Attempt {
+    const name = planned.step.name;
+    const { delta, durationMs } = outcome;
+    const written = new Set(delta.writes.map((w) => w.key));
+    const missing = planned.step.success.ctxHasKeys.filter((k) =>
+      !written.has(k) && !this.#context.has(k)
+    );
+    if (missing.length > 0) {
+      const reason = `success assertion failed: ctx_has_keys expected ${
+        missing.map((k) => `"${k}"`).join(", ")
+      } in the context after the step, but ${missing.length === 1 ? "it is" : "they are"} missing`;
+      return _failed("failed", fail(name, reason), durationMs);
+    }
+    const conflict = this.#conflict(name, written);
+    if (conflict) {
+      return { ..._failed("failed", fail(name, conflict), durationMs), retryable: false };
+    }
+    try {
+      this.#context.apply(delta, { step: name });
+    } catch (err) {
+      const reason = `step wrote a bad value: ${(err as Error).message}`;
+      return _failed("failed", fail(name, reason), durationMs);
+    }
+    for (const key of written) this.#writers.set(key, [...this.#writers.get(key) ?? [], name]);
+    return { status: "ok", envelope: outcome.envelope, delta, durationMs, retryable: true };
+  }
+
+  /** Under fail_on_conflict: why `step` may not write `keys`, or undefined. */
+  #conflict(step: string, keys: Set<string>): string | undefined {
+    if (this.#plan.recipe.merge !== "fail_on_conflict") return undefined;
+    this.#ancestors ??= ancestry(this.#plan.steps);
+    const ancestors = this.#ancestors.get(step) ?? new Set<string>();
+    for (const key of keys) {
+      const other = this.#writers.get(key)?.find((w) => w !== step && !ancestors.has(w));
+      if (other === undefined) continue;
+      return `context conflict: steps "${other}" and "${step}" both write "${key}" and neither ` +
+        `depends on the other (context.merge is fail_on_conflict); order them with depends_on ` +
+        `or write different keys`;
+    }
+    return undefined;
+  }
+
+  record(result: StepResult): void {
+    this.#counts[result.status]++;
+    this.#steps.push(result);
+    const { name: step, status, envelope, durationMs, attempts } = result;
+    this.emit({ kind: "step-end", at: new Date(), step, status, envelope, durationMs, attempts });
+  }
+
+  skip(planned: PlannedStep, why: string, exitCode: number): void {
+    const name = planned.step.name;
+    const envelope = fail(name, why, exitCode);
+    this.record({ name, status: "skipped", durationMs: 0, envelope, attempts: [] });
+  }
+
+  finish(interrupted: boolean): RunResult {
+    const first = this.#steps.find((s) => s.status === "failed" || s.status === "timeout");
+    const failed = first && first.envelope.status === "error"
+      ? { step: first.name, reason: first.envelope.reason, exitCode: 1 }
+      : undefined;
+    const status = interrupted ? "interrupted" : failed ? "failed" : "ok";
+    const durationMs = performance.now() - this.#start;
+    const counts = { ...this.#counts };
+    this.emit({ kind: "run-end", at: new Date(), status, durationMs, counts });
+    return { status, context: this.#context, counts, steps: this.#steps, failed, durationMs };
+  }
+}
+
+function _failed(status: _Attempt["status"], envelope: Envelope, durationMs: number): _Attempt {
+  return { status, envelope, delta: { writes: [] }, durationMs, retryable: true };
+}
+
+/** Why a step was cancelled: the run was interrupted, or another step failed (fail-fast). */
+function _cancelled(step: string, signal: AbortSignal, runSignal: AbortSignal): Envelope {
+  if (runSignal.aborted || typeof signal.reason !== "string") {
+    return fail(step, "cancelled: the run was interrupted", 130);
+  }
+  return fail(step, `cancelled: ${signal.reason}`);
 }
 
 /**
- * Decides the step's final status: checks `success.ctx_has_keys` against the context as it
- * would be after the step, then applies the delta only if everything passed.
+ * The executor's outcome, or undefined when it has not returned ABORT_GRACE_MS after `signal`
+ * aborted (so an executor that ignores aborts cannot hang the run).
  */
-function _commit(
-  planned: PlannedStep,
-  outcome: StepOutcome,
-  context: Context,
-): { status: StepStatus; envelope: Envelope } {
-  const name = planned.step.name;
-  if (outcome.status === "cancelled") return { status: "cancelled", envelope: outcome.envelope };
-  if (outcome.status !== "ok") return { status: "failed", envelope: outcome.envelope };
-  const written = new Set(outcome.delta.writes.map((w) => w.key));
-  const missing = planned.step.success.ctxHasKeys.filter((k) => !written.has(k) && !context.has(k));
-  if (missing.length > 0) {
-    const reason = `success assertion failed: ctx_has_keys expected ${
-      missing.map((k) => `"${k}"`).join(", ")
-    } in the context after the step, but ${missing.length === 1 ? "it is" : "they are"} missing`;
-    return { status: "failed", envelope: fail(name, reason) };
-  }
-  try {
-    context.apply(outcome.delta, { step: name });
-  } catch (err) {
-    return {
-      status: "failed",
-      envelope: fail(name, `step wrote a bad value: ${(err as Error).message}`),
+function _bounded(run: Promise<StepOutcome>, signal: AbortSignal) {
+  return new Promise<StepOutcome | undefined>((resolve) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => timer = setTimeout(() => resolve(undefined), ABORT_GRACE_MS);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    run.then((outcome) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      resolve(outcome);
+    });
+  });
+}
+
+/** Waits `ms`; resolves false early if `signal` aborts. */
+function _sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
     };
-  }
-  return { status: "ok", envelope: outcome.envelope };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function _seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(3)} s`;
 }

@@ -27,6 +27,8 @@ export interface ScriptletClass {
   params?: ZodType;
   /** One-line description shown by `orch list`. */
   description?: string;
+  /** True when the step may run alongside others. */
+  parallel?: boolean;
 }
 
 /**
@@ -38,6 +40,8 @@ export abstract class BaseScriptlet<P = Record<string, unknown>> {
   static params?: ZodType;
   /** One-line description shown by `orch list`. */
   static description?: string;
+  /** True when the step may run alongside others (it only touches the context and its inputs). */
+  static parallel?: boolean;
 
   /** Filled in by orch before `validate` and `run`. */
   step: StepInfo = { name: this.constructor.name, baseDir: "." };

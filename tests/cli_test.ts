@@ -3,14 +3,14 @@ import { orch, REPO, tempTree } from "./_helpers.ts";
 import { ExitCode } from "../core/errors.ts";
 import { HELP } from "../core/cli/help.ts";
 
-const COMMANDS = ["run", "validate", "list", "step", "schema"];
+const COMMANDS = ["run", "validate", "list", "step", "schema", "graph"];
 
 Deno.test("orch run of the example recipe prints one ok line with numbers.stats_v1", async () => {
   const r = await orch(["run", "recipes/example_numbers.yaml"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.status, "ok");
   assert.deepEqual(r.json.ctx_keys, ["numbers.stats_v1"]);
-  assert.deepEqual(r.json.steps, { ok: 1, failed: 0, skipped: 0, cancelled: 0 });
+  assert.deepEqual(r.json.steps, { ok: 1, failed: 0, skipped: 0, timeout: 0, cancelled: 0 });
 });
 
 Deno.test("orch run --recipe RECIPE is the same as the positional form", async () => {
@@ -124,8 +124,8 @@ Deno.test("orch list prints the steps as JSON and a table on stderr", async () =
   assert.deepEqual(params.properties.src, { type: "string", minLength: 1 }, "params schema shown");
   assert.deepEqual(params.required, ["src"]);
   const table = r.stderr.trimEnd().split("\n");
-  assert.match(table[0], /^IDX\s+NAME\s+TYPE\s+MODULE\s+FUNCTION\s+ARGS$/);
-  assert.match(table[1], /^1\s+compute_numbers\s+deno\s+steps\/compute_numbers\.ts\s+Compute/);
+  assert.match(table[0], /^IDX\s+NAME\s+DEPENDS\s+TYPE\s+MODULE\s+FUNCTION\s+ARGS$/);
+  assert.match(table[1], /^1\s+compute_numbers\s+-\s+deno\s+steps\/compute_numbers\.ts\s+Compute/);
   assert.ok(table[1].endsWith(`{"src":"data/numbers.csv"}`), table[1]);
   assert.equal(table[0].indexOf("NAME"), table[1].indexOf("compute_numbers"), "aligned");
 });

@@ -117,6 +117,7 @@ Deno.test("a symlink in an allowed dir pointing into steps/ is allowed (real pat
     module: `${dir}/allowed/link.ts`,
     function: "ComputeNumbers",
     args: { src: `${dir}/data/n.csv` },
+    permissions: { read: [`${dir}/data`] }, // the data lies outside the cwd's default grant
   }], ["--allow-module", `${dir}/allowed`]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.json.ctx_keys, ["numbers.stats_v1"]);

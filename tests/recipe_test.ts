@@ -189,7 +189,7 @@ const WRONG_TYPES: [string, unknown, RegExp][] = [
   ["steps[0].retry", 3, /^expected mapping, found number 3$/],
   ["steps[0].retry.max", 1.5, /^expected integer, found number 1.5$/],
   ["steps[0].retry.delay_sec", "1s", /^expected number, found string "1s"$/],
-  ["steps[0].timeout", "5m", /^expected number, found string "5m"$/],
+  ["steps[0].timeout", "5 minutes", /^expected seconds \(a number\) or a duration such as/],
   ["steps[0].timeout", 0, /^expected a number > 0, found number 0$/],
   ["steps[0].parallel", "yes", /^expected boolean, found string "yes"$/],
   ["steps[0].cache_key", 5, /^expected string, found number 5$/],
@@ -268,31 +268,63 @@ for (const type of ["shell", "python"]) {
   });
 }
 
-const NOT_YET_STEP: [string, unknown][] = [
-  ["depends_on", ["step_0"]],
-  ["retry", { max: 2, delay_sec: 0.5 }],
-  ["timeout", 30],
-  ["parallel", true],
-  ["cache_key", "k"],
-  ["permissions", { read: true, net: ["example.com"] }],
-];
-for (const [key, value] of NOT_YET_STEP) {
-  Deno.test(`a well-formed step-level ${key} is "not supported yet"`, () => {
+Deno.test('a well-formed step-level cache_key is "not supported yet"', () => {
+  const d = doc();
+  d.steps[0].cache_key = "k";
+  const issues = issuesOf(d);
+  assert.equal(issues.length, 1, JSON.stringify(issues));
+  const i = issueAt(issues, "steps[0].cache_key", /not supported yet/);
+  assert.deepEqual([i.line, i.col], [11, 5], "points at the key");
+});
+
+Deno.test("depends_on, retry, timeout, parallel and permissions are normalised", () => {
+  const d = doc(2);
+  Object.assign(d.steps[1], {
+    depends_on: ["step_0"],
+    retry: { max: 2, delay_sec: 0.5, backoff: 2, max_delay_sec: 3, on: ["timeout"] },
+    timeout: "1.5s",
+    parallel: true,
+    permissions: { read: ["data"], net: false },
+  });
+  const r = validate(stringify({ context: { merge: "fail_on_conflict" }, ...d }));
+  const [first, second] = r.steps;
+  assert.equal(r.merge, "fail_on_conflict");
+  assert.equal(first.dependsOn, undefined, "no depends_on: the step before it (decided later)");
+  assert.deepEqual(first.retry.max, 0, "no retry: one attempt");
+  assert.equal(first.timeoutMs, undefined);
+  assert.deepEqual(second.dependsOn, ["step_0"]);
+  assert.deepEqual(second.retry, {
+    max: 2,
+    delayMs: 500,
+    backoff: 2,
+    maxDelayMs: 3000,
+    on: ["timeout"],
+  });
+  assert.equal(second.timeoutMs, 1500);
+  assert.equal(second.parallel, true);
+  assert.deepEqual(second.permissions, { read: ["data"], net: false });
+});
+
+for (
+  const [given, ms] of [[30, 30_000], [0.25, 250], ["500ms", 500], ["2m", 120_000], [
+    "1h",
+    3_600_000,
+  ]] as const
+) {
+  Deno.test(`timeout ${JSON.stringify(given)} is ${ms} ms`, () => {
     const d = doc();
-    d.steps[0][key] = value;
-    const issues = issuesOf(d);
-    assert.equal(issues.length, 1, JSON.stringify(issues));
-    const i = issueAt(issues, `steps[0].${key}`, /not supported yet/);
-    assert.deepEqual([i.line, i.col], [11, 5], "points at the key");
+    d.steps[0].timeout = given;
+    assert.equal(validate(stringify(d)).steps[0].timeoutMs, ms);
   });
 }
-for (const [key, value] of [["context", { merge: "fail_on_conflict" }], ["permissions", {}]]) {
-  Deno.test(`a well-formed top-level ${key} is "not supported yet"`, () => {
-    const issues = issuesOf({ [key as string]: value, ...doc() });
-    assert.equal(issues.length, 1, JSON.stringify(issues));
-    assert.deepEqual(issueAt(issues, key as string, /not supported yet/).line, 1);
-  });
-}
+
+Deno.test("a well-formed top-level context.merge and permissions are accepted", () => {
+  const r = validate(
+    stringify({ context: { merge: "last_write_wins" }, permissions: {}, ...doc() }),
+  );
+  assert.equal(r.merge, "last_write_wins");
+  assert.deepEqual(r.permissions, {});
+});
 
 for (const bad of [".nan", ".inf", "-.inf", "[1, .NaN]", "{deep: {x: .Inf}}"]) {
   Deno.test(`args with ${bad} are refused as not JSON-safe`, () => {
@@ -311,14 +343,14 @@ Deno.test("validateRecipe() collects every issue, schema and rules alike", () =>
   delete d.steps[0].module;
   d.steps[1].type = "denoo"; // bad enum
   d.steps[1].idx = 1; // duplicate idx: a rule, found even though the schema failed
-  d.steps[1].timeout = 5; // not supported yet
+  d.steps[1].cache_key = "k"; // not supported yet
   const issues = issuesOf(d);
   assert.deepEqual(issues.map((i) => i.path), [
     "steps[0].module",
     "steps[0].modul",
     "steps[1].idx",
     "steps[1].type",
-    "steps[1].timeout",
+    "steps[1].cache_key",
   ]);
 });
 

@@ -1,10 +1,10 @@
 /**
  * @module
- * The CLI commands (run, validate, list, step, schema): parse flags, call the library, and
+ * The CLI commands (run, validate, list, graph, step, schema): parse flags, call the library, and
  * shape each outcome as the one JSON object main.ts prints plus an exit code.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { run, validateRecipeFile } from "../api.ts";
+import { findRecipe, run, validateRecipeFile } from "../api.ts";
 import { readContextFile, writeContextFile } from "../context_file.ts";
 import { Context } from "../context.ts";
 import {
@@ -16,11 +16,13 @@ import {
   RecipeValidationError,
   UsageError,
 } from "../errors.ts";
+import { parseMaxPermissions } from "../permissions.ts";
 import { executePlan } from "../runner.ts";
-import { getLogger, stderrSink } from "../log.ts";
-import { recipeJsonSchema } from "../recipe.ts";
+import { getLogger, stderrSink, useColor } from "../log.ts";
+import { buildGraph, renderGraph } from "../graph.ts";
+import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
-import { consoleView } from "./console_view.ts";
+import { type ConsoleView, consoleView, OUTPUT_MODES, type OutputMode } from "./console_view.ts";
 import { planSingleStep } from "./single_step.ts";
 
 /** What main.ts prints and exits with. */
@@ -34,10 +36,16 @@ const COMMON: ParseArgsConfig["options"] = {
   "max-recipe-bytes": { type: "string" },
 };
 
+/** Options of the commands that plan a whole recipe (run, validate, list). */
+const PLANNING: NonNullable<ParseArgsConfig["options"]> = {
+  "max-permissions": { type: "string" },
+};
+
 const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   run: cmdRun,
   validate: cmdValidate,
   list: cmdList,
+  graph: cmdGraph,
   step: cmdStep,
   schema: cmdSchema,
 };
@@ -88,12 +96,16 @@ export function errorResult(err: unknown): CliOutcome {
 
 async function cmdRun(args: string[]): Promise<CliOutcome> {
   const { values, positionals } = _parse(args, {
+    ...PLANNING,
     recipe: { type: "string" },
     context: { type: "string" },
     "context-out": { type: "string" },
+    output: { type: "string", default: "prefixed" },
+    ..._RUN_FLAGS,
   });
   const file = _onePositional(positionals, values.recipe as string | undefined, "run");
-  const context = await _startContext(values.context as string | undefined);
+  const view = _consoleView(values.output as string);
+  const context = await _startContext(values.context as string | undefined, view);
   const controller = new AbortController();
   const stop = () => controller.abort();
   Deno.addSignalListener("SIGINT", stop);
@@ -101,8 +113,9 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
   try {
     const result = await run(file, {
       ..._recipeOptions(values),
+      ..._runOptions(values),
       context,
-      onEvent: consoleView(),
+      onEvent: view,
       signal: controller.signal,
     });
     if (values["context-out"] && result.status !== "interrupted") {
@@ -113,6 +126,8 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
       steps: result.counts,
       duration_ms: Math.round(result.durationMs),
     };
+    const failedSteps = result.steps.filter((s) => s.status === "failed" || s.status === "timeout")
+      .map((s) => s.name);
     if (result.status === "interrupted") {
       const cancelled = result.steps.find((s) => s.status === "cancelled")?.name;
       return {
@@ -121,6 +136,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
           reason: "interrupted",
           exit_code: 130,
           ...(cancelled ? { step: cancelled } : {}),
+          failed_steps: failedSteps,
           ...summary,
         },
         exitCode: ExitCode.interrupted,
@@ -133,6 +149,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
           reason: result.failed.reason,
           exit_code: 1,
           step: result.failed.step,
+          failed_steps: failedSteps,
           ...summary,
         },
         exitCode: ExitCode.stepFailed,
@@ -146,7 +163,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
 }
 
 async function cmdValidate(args: string[]): Promise<CliOutcome> {
-  const { values, positionals } = _parse(args, {});
+  const { values, positionals } = _parse(args, PLANNING);
   if (positionals.length === 0) {
     throw new UsageError("validate needs at least one recipe", "orch validate RECIPE...");
   }
@@ -168,7 +185,7 @@ async function cmdValidate(args: string[]): Promise<CliOutcome> {
 }
 
 async function cmdList(args: string[]): Promise<CliOutcome> {
-  const { values, positionals } = _parse(args, {});
+  const { values, positionals } = _parse(args, PLANNING);
   const file = _onePositional(positionals, undefined, "list");
   const plan = await validateRecipeFile(file, _recipeOptions(values));
   const steps = plan.steps.map((p) => ({
@@ -178,6 +195,7 @@ async function cmdList(args: string[]): Promise<CliOutcome> {
     module: p.step.module,
     function: p.step.function,
     args: p.step.args,
+    depends_on: p.deps,
     ...(p.description ? { description: p.description } : {}),
     ...(p.paramsSchema ? { params: p.paramsSchema } : {}),
   }));
@@ -188,6 +206,38 @@ async function cmdList(args: string[]): Promise<CliOutcome> {
   };
 }
 
+async function cmdGraph(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    format: { type: "string", default: "mermaid" },
+    out: { type: "string", short: "o" },
+  });
+  const file = _onePositional(positionals, undefined, "graph");
+  const format = values.format as string;
+  if (format !== "mermaid" && format !== "dot") {
+    const hint = didYouMean(format, ["mermaid", "dot"]);
+    throw new UsageError(
+      `unknown --format "${format}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      "use --format mermaid or --format dot",
+    );
+  }
+  // The graph needs the recipe and its dependencies only; the modules are `validate`'s job.
+  const options = _recipeOptions(values);
+  const found = await findRecipe(file, options.baseDir);
+  const recipe = await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes });
+  const text = renderGraph({ recipe, deps: buildGraph(recipe).deps }, format);
+  const out = values.out as string | undefined;
+  if (out === undefined) {
+    return { json: { status: "ok", format, graph: text }, exitCode: ExitCode.ok };
+  }
+  try {
+    await Deno.writeTextFile(out, text);
+  } catch (err) {
+    throw new UsageError(`cannot write the graph to "${out}": ${(err as Error).message}`);
+  }
+  getLogger("orch").info(`wrote the ${format} graph of ${recipe.steps.length} step(s) to ${out}`);
+  return { json: { status: "ok", format, file: out }, exitCode: ExitCode.ok };
+}
+
 async function cmdStep(args: string[]): Promise<CliOutcome> {
   const { values, positionals } = _parse(args, {
     params: { type: "string", default: "{}" },
@@ -195,6 +245,7 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
     name: { type: "string" },
     context: { type: "string" },
     "context-out": { type: "string" },
+    output: { type: "string", default: "prefixed" },
   });
   const spec = _onePositional(positionals, undefined, "step");
   let params: unknown;
@@ -206,13 +257,14 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
       `quote it for the shell: --params '{"src":"data/numbers.csv"}'`,
     );
   }
-  const context = await _startContext(values.context as string | undefined);
+  const view = _consoleView(values.output as string);
+  const context = await _startContext(values.context as string | undefined, view);
   const plan = await planSingleStep(spec, params, {
     ..._recipeOptions(values),
     exportName: values.function as string | undefined,
     name: values.name as string | undefined,
   });
-  const result = await executePlan(plan, { context, onEvent: consoleView() });
+  const result = await executePlan(plan, { context, onEvent: view });
   const step = result.steps[0];
   if (step.status !== "ok") {
     return {
@@ -254,15 +306,17 @@ interface ListedStep {
   module: string;
   function: string;
   args: unknown;
+  depends_on: string[];
 }
 
 /** The `list` table: a header and one aligned row per step. */
 function _table(steps: ListedStep[]): string[] {
   const rows = [
-    ["IDX", "NAME", "TYPE", "MODULE", "FUNCTION", "ARGS"],
+    ["IDX", "NAME", "DEPENDS", "TYPE", "MODULE", "FUNCTION", "ARGS"],
     ...steps.map((s) => [
       String(s.idx),
       s.name,
+      s.depends_on.join(",") || "-",
       s.type,
       s.module,
       s.function,
@@ -273,10 +327,34 @@ function _table(steps: ListedStep[]): string[] {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
 }
 
-/** The context a command starts from: the --context file, or an empty one. */
-async function _startContext(file: string | undefined): Promise<Context> {
-  const warn = getLogger("orch").warn;
+/** The context a command starts from: the --context file, or an empty one (warnings go to the
+ * view, so they print above the progress line). */
+async function _startContext(file: string | undefined, view: ConsoleView): Promise<Context> {
+  const warn = getLogger("orch", { sink: view.print }).warn;
   return file ? await readContextFile(file, warn) : new Context({ onWarning: warn });
+}
+
+/** The console view for stderr as it is: a terminal or not, NO_COLOR, GitHub Actions. */
+function _consoleView(output: string): ConsoleView {
+  if (!(OUTPUT_MODES as readonly string[]).includes(output)) {
+    const hint = didYouMean(output, [...OUTPUT_MODES]);
+    throw new UsageError(
+      `unknown --output "${output}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      `use --output ${OUTPUT_MODES.join(" or --output ")}`,
+    );
+  }
+  const tty = Deno.stderr.isTerminal();
+  let columns = Infinity;
+  try {
+    if (tty) columns = Deno.consoleSize().columns;
+  } catch { /* no size (e.g. a pseudo-terminal without one): do not cut the progress line */ }
+  return consoleView({
+    output: output as OutputMode,
+    tty,
+    color: useColor(),
+    githubActions: Deno.env.get("GITHUB_ACTIONS") === "true",
+    columns,
+  });
 }
 
 function _onePositional(positionals: string[], flag: string | undefined, cmd: string): string {
@@ -292,6 +370,33 @@ function _onePositional(positionals: string[], flag: string | undefined, cmd: st
   return all[0];
 }
 
+/** Scheduling and selection flags of `run`. */
+const _RUN_FLAGS: NonNullable<ParseArgsConfig["options"]> = {
+  concurrency: { type: "string" },
+  "keep-going": { type: "boolean" },
+  only: { type: "string", multiple: true },
+  skip: { type: "string", multiple: true },
+  "resume-from": { type: "string" },
+};
+
+/** The run options the `_RUN_FLAGS` give (step names are checked by the scheduler). */
+function _runOptions(values: Record<string, unknown>) {
+  const concurrency = values.concurrency as string | undefined;
+  if (concurrency !== undefined && !/^[1-9][0-9]*$/.test(concurrency)) {
+    throw new UsageError(`--concurrency must be a positive integer, got "${concurrency}"`);
+  }
+  const names = (flag: string) =>
+    (values[flag] as string[] | undefined)?.flatMap((v) => v.split(",")).map((n) => n.trim())
+      .filter(Boolean);
+  return {
+    concurrency: concurrency === undefined ? undefined : Number(concurrency),
+    keepGoing: values["keep-going"] === true,
+    only: names("only"),
+    skip: names("skip"),
+    resumeFrom: values["resume-from"] as string | undefined,
+  };
+}
+
 function _recipeOptions(values: Record<string, unknown>) {
   const fromEnv = (Deno.env.get("ORCH_ALLOW_MODULES") ?? "").split(":").filter(Boolean);
   const max = values["max-recipe-bytes"] as string | undefined;
@@ -302,10 +407,13 @@ function _recipeOptions(values: Record<string, unknown>) {
   const allowModules = [...((values["allow-module"] as string[] | undefined) ?? []), ...fromEnv]
     // operator paths are relative to the cwd, even when a built-in recipe moves the base dir
     .map((dir) => dir.startsWith("/") ? dir : `${baseDir}/${dir}`);
+  const ceiling = values["max-permissions"] as string | undefined;
   return {
     baseDir,
     allowModules,
     maxRecipeBytes: max === undefined ? undefined : Number(max),
+    // like --allow-module, relative to the cwd
+    maxPermissions: ceiling === undefined ? undefined : parseMaxPermissions(ceiling, baseDir),
   };
 }
 

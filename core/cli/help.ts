@@ -14,6 +14,19 @@ Common options:
   --max-recipe-bytes N    refuse recipe files larger than N bytes (default 33554432 = 32 MiB)
   -h, --help              show help for the command`;
 
+const OUTPUT =
+  `  --output MODE           how step output reaches stderr: prefixed (default; each line tagged
+                          [step]) or grouped (a step's output printed together when it ends,
+                          in ::group::/::endgroup:: when GITHUB_ACTIONS=true). On a terminal a
+                          live progress line shows the running steps, done/total and elapsed.`;
+
+const CEILING =
+  `  --max-permissions JSON  the most any step may be granted, e.g. '{"read":true,"write":["/tmp"]}'
+                          (kinds read write net env run ffi sys, each true, false or a list; an
+                          omitted kind is false; relative paths are relative to the cwd). A
+                          recipe or step asking for more is refused. Grants only narrow:
+                          step <= recipe permissions <= this <= what orch was started with.`;
+
 /** Help per command; "" is the top level. */
 export const HELP: Record<string, string> = {
   "": `orch ${VERSION} - run test-automation recipes
@@ -21,9 +34,10 @@ export const HELP: Record<string, string> = {
 Usage: orch <command> [options]
 
 Commands:
-  run RECIPE         validate a recipe, then run its steps in idx order
+  run RECIPE         validate a recipe, then run its steps as their dependencies allow
   validate RECIPE... check recipes (schema, modules, params) without running anything
-  list RECIPE        show the steps in run order with type, module and args
+  list RECIPE        show the steps in run order with dependencies, type, module and args
+  graph RECIPE       print the dependency graph (Mermaid or DOT)
   step MODULE        run one scriptlet alone with --params (debugging)
   schema             print the recipe JSON Schema
 
@@ -35,23 +49,54 @@ stdout carries exactly one JSON line (the result); logs go to stderr.
 Exit codes: 0 ok, 1 a step or assertion failed, 2 invalid usage/recipe/module, 130 interrupted.`,
   run: `Usage: orch run RECIPE [options]     (or: orch run --recipe RECIPE)
 
-Validates the whole recipe first (schema, modules, params), then runs the steps in idx order,
-checks each step's success.ctx_has_keys, and stops at the first failure.
+Validates the whole recipe first (schema, modules, params), then runs each step once its
+depends_on steps succeeded (parallel-safe steps together, other steps alone), checks each
+step's success.ctx_has_keys, retries and times out steps as the recipe says, and by default
+stops at the first failure: running steps are cancelled, their dependents skipped.
 
 Options:
   --recipe RECIPE         the recipe file (instead of the positional argument)
   --context FILE          start from this context file instead of an empty context
   --context-out FILE      write the final context (data + history) to FILE (atomically)
+  --concurrency N         run at most N steps at once (default: the number of CPUs)
+  --keep-going            after a failure, still run every step that does not depend on it
+  --only A,B              run only these steps; their dependencies are taken as done
+  --skip C                do not run these steps (repeatable or comma-separated)
+  --resume-from S         run S and every step after it in idx order
+                          (steps left out by a filter are neither run nor counted)
+${OUTPUT}
+${CEILING}
 ${COMMON}`,
   validate: `Usage: orch validate RECIPE... [options]
 
 Checks each recipe (YAML, schema, duplicate names and idx, module allowlist, exports, params)
 and reports every problem of every file with file:line:col. Runs no step.
+
+Options:
+${CEILING}
 ${COMMON}`,
   list: `Usage: orch list RECIPE [options]
 
-Validates the recipe and lists its steps in run order with type, module, function and args.
-The JSON list goes to stdout; a readable table goes to stderr.
+Validates the recipe and lists its steps in run order with their dependencies (depends_on,
+resolved: a step without depends_on depends on the step before it by idx), type, module,
+function and args. The JSON list goes to stdout; a readable table goes to stderr.
+
+Options:
+${CEILING}
+${COMMON}`,
+  graph: `Usage: orch graph RECIPE [--format mermaid|dot] [-o FILE] [options]
+
+Checks the recipe and its dependencies (unknown names, self-dependencies, duplicates, cycles;
+not the step modules: use validate for those) and prints its dependency graph. Edges point from
+a dependency to the step that waits for it. A step without depends_on depends on the step
+before it by idx; depends_on: [] makes a root.
+
+stdout is one JSON line {"status":"ok","format":"mermaid","graph":"<text>"}; to get the raw
+text, use -o FILE (then the line is {"status":"ok","format":...,"file":FILE}) or jq -r .graph.
+
+Options:
+  --format mermaid|dot    the graph language (default mermaid)
+  -o, --out FILE          write the graph text to FILE instead of into the JSON line
 ${COMMON}`,
   step: `Usage: orch step MODULE --params JSON [options]
 
@@ -63,6 +108,7 @@ Options:
   --name NAME             the step name used in the envelope and history (default: file name)
   --context FILE          read the starting context from FILE
   --context-out FILE      write the resulting context to FILE (only if the step succeeded)
+${OUTPUT}
 ${COMMON}`,
   schema: `Usage: orch schema
 

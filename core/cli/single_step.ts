@@ -4,9 +4,11 @@
  * allowlist and Worker inspection as a recipe step.
  */
 import { StepLoadError, UsageError } from "../errors.ts";
-import { DEFAULT_STEP_PERMISSIONS, inspectModules } from "../executors/deno_worker.ts";
+import { inspectModules } from "../executors/deno_worker.ts";
+import { computeGrant } from "../permissions.ts";
 import { resolveModule } from "../loader.ts";
 import type { Plan } from "../plan.ts";
+import { NO_RETRY } from "../recipe.ts";
 import type { JsonValue } from "../json_safe.ts";
 import { formatParamIssues } from "../params.ts";
 
@@ -52,6 +54,7 @@ export async function planSingleStep(
       file: spec,
       testMeta: { testId: `step:${name}`, tester: "", description: "" },
       steps: [],
+      merge: "last_write_wins",
       locate,
     },
     steps: [{
@@ -64,10 +67,13 @@ export async function planSingleStep(
         function: exportName,
         args: params as Record<string, JsonValue>,
         success: { ctxHasKeys: [] },
+        retry: NO_RETRY,
       },
       module,
-      permissions: DEFAULT_STEP_PERMISSIONS,
+      permissions: computeGrant(undefined, { baseDir: options.baseDir }).grant,
       description: found.description,
+      deps: [],
+      parallel: false,
     }],
   };
 }

@@ -1,12 +1,14 @@
 /**
  * @module
- * Runs TS steps in Web Workers whose Deno permissions are narrowed to the step's grant. One
- * Worker per attempt; a crash or an abort terminates it. Also inspects modules (exports,
- * params) in a Worker, so validation never runs step code with the runner's permissions.
+ * Runs TS steps in Web Workers started with exactly the step's grant, pooled per (grant, module)
+ * so a short step does not pay for starting a Worker (see worker_pool.ts). An aborted, crashed
+ * or unresponsive Worker is terminated, never reused. Also inspects modules (exports, params)
+ * in a Worker, so validation never runs step code with the runner's permissions.
  */
 import { fail } from "../envelope.ts";
 import type { FromWorker, InspectItem, InspectRequest, ToWorker } from "../worker/protocol.ts";
 import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import { type PoolReply, WorkerPool, type WorkerPoolOptions } from "./worker_pool.ts";
 
 /** What a step may do when the recipe grants nothing more: read files, nothing else. */
 export const DEFAULT_STEP_PERMISSIONS: Deno.PermissionOptionsObject = {
@@ -22,50 +24,66 @@ export const DEFAULT_STEP_PERMISSIONS: Deno.PermissionOptionsObject = {
 
 const WORKER_URL = new URL("../worker/step_worker.ts", import.meta.url);
 
-/** An executor running each attempt in a fresh, permission-narrowed Worker. */
-export function denoWorkerExecutor(): Executor {
+/** The Worker executor: an Executor whose pooled Workers `close()` releases. */
+export interface DenoWorkerExecutor extends Executor {
+  /** Terminates the idle Workers; call when the run ends (an idle Worker keeps Deno alive). */
+  close(): void;
+  /** How many Workers this executor has started (for tests and benchmarks). */
+  readonly workersStarted: number;
+}
+
+/** Options of the Worker executor. */
+export type DenoWorkerOptions = WorkerPoolOptions;
+
+/** An executor running each attempt in a pooled Worker holding exactly the step's grant. */
+export function denoWorkerExecutor(options: DenoWorkerOptions = {}): DenoWorkerExecutor {
+  const pool = new WorkerPool(WORKER_URL, options);
   return {
     async run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome> {
       const start = performance.now();
-      const done = (o: Omit<StepOutcome, "durationMs">): StepOutcome => ({
-        ...o,
-        durationMs: performance.now() - start,
-      });
-      const request: ToWorker = {
-        kind: "run",
-        moduleUrl: attempt.moduleUrl,
-        exportName: attempt.exportName,
-        params: attempt.params,
-        snapshot: attempt.snapshot,
-        step: attempt.step,
-        baseDir: attempt.baseDir,
-      };
-      const reply = await _exchange(request, attempt.permissions, signal, onLog);
-      if (reply === "aborted") {
-        return done({
-          status: "cancelled",
-          envelope: fail(attempt.step, "cancelled: the run was interrupted", 130),
-          delta: { writes: [] },
-        });
-      }
-      if (typeof reply === "string") {
-        return done({
-          status: "error",
-          envelope: fail(attempt.step, reply),
-          delta: { writes: [] },
-        });
-      }
-      if (reply.kind !== "result") {
-        return done({
-          status: "error",
-          envelope: fail(attempt.step, `step Worker sent an unexpected "${reply.kind}" message`),
-          delta: { writes: [] },
-        });
-      }
-      const status = reply.envelope.status === "ok" ? "ok" : "error";
-      return done({ status, envelope: reply.envelope, delta: reply.delta });
+      const reply = await pool.run(
+        {
+          permissions: attempt.permissions,
+          request: {
+            kind: "run",
+            moduleUrl: attempt.moduleUrl,
+            exportName: attempt.exportName,
+            params: attempt.params,
+            snapshot: attempt.snapshot,
+            step: attempt.step,
+            baseDir: attempt.baseDir,
+          },
+        },
+        signal,
+        onLog,
+      );
+      return { ..._outcome(attempt.step, reply, signal), durationMs: performance.now() - start };
+    },
+    close: () => pool.close(),
+    get workersStarted() {
+      return pool.started;
     },
   };
+}
+
+function _outcome(
+  step: string,
+  reply: PoolReply,
+  signal: AbortSignal,
+): Omit<StepOutcome, "durationMs"> {
+  const none = { writes: [] };
+  if (reply.kind === "aborted") {
+    const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
+    const envelope = timedOut
+      ? fail(step, "cancelled: the step timed out", 124)
+      : fail(step, "cancelled: the run was interrupted", 130);
+    return { status: "cancelled", envelope, delta: none };
+  }
+  if (reply.kind === "died") {
+    return { status: "error", envelope: fail(step, reply.reason), delta: none };
+  }
+  const status = reply.envelope.status === "ok" ? "ok" : "error";
+  return { status, envelope: reply.envelope, delta: reply.delta };
 }
 
 /** Imports each module in one Worker and checks the export and params, running no step. */
@@ -74,12 +92,9 @@ export async function inspectModules(
   options: InspectOptions = {},
 ): Promise<InspectItem[]> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_INSPECT_TIMEOUT_MS;
-  const ignore: StepLog = () => {};
-  const reply = await _exchange(
+  const reply = await _ask(
     { kind: "inspect", items },
     options.permissions ?? DEFAULT_STEP_PERMISSIONS,
-    new AbortController().signal,
-    ignore,
     timeoutMs,
   );
   if (typeof reply === "string" || reply.kind !== "inspected") {
@@ -106,33 +121,26 @@ export interface InspectOptions {
 }
 
 /**
- * Sends one request to a new Worker and waits for its answer. Returns the answer, "aborted",
- * "timeout", or a string describing how the Worker died.
+ * Sends one request to a new Worker running step_worker.ts itself (it imports modules
+ * dynamically, so it needs read access to them) and waits for the answer. Returns the answer,
+ * "timeout", or a string describing how the Worker died. The Worker is always terminated.
  */
-function _exchange(
+function _ask(
   request: ToWorker,
   permissions: Deno.PermissionOptionsObject,
-  signal: AbortSignal,
-  onLog: StepLog,
-  timeoutMs?: number,
+  timeoutMs: number,
 ): Promise<FromWorker | string> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve("aborted");
     const worker = new Worker(WORKER_URL, { type: "module", deno: { permissions } });
-    const timer = timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => finish("timeout"), timeoutMs);
+    const timer = setTimeout(() => finish("timeout"), timeoutMs);
     const finish = (value: FromWorker | string) => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
       worker.terminate();
       resolve(value);
     };
-    const onAbort = () => finish("aborted");
-    signal.addEventListener("abort", onAbort, { once: true });
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (e.data?.kind === "log") onLog(e.data.stream, e.data.line);
-      else finish(e.data);
+      if (e.data?.kind === "crashed") finish(`${e.data.cause}: ${e.data.message}`);
+      else if (e.data?.kind !== "log" && e.data?.kind !== "started") finish(e.data);
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();

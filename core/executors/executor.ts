@@ -43,4 +43,6 @@ export type StepLog = (stream: "stdout" | "stderr", line: string) => void;
 export interface Executor {
   /** Runs one attempt; aborting `signal` cancels it; `onLog` receives the step's output lines. */
   run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome>;
+  /** Releases what the executor keeps between attempts (pooled Workers); call when a run ends. */
+  close?(): void;
 }

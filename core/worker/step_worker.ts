@@ -1,8 +1,18 @@
 /**
  * @module
- * The script every step Worker runs. It imports the step module, runs one attempt through
- * `invokeScriptlet` and posts back the envelope and delta. Console output becomes log messages,
- * so a step can never write to orch's stdout.
+ * The code every step Worker runs. The Worker's entry is a generated module that statically
+ * imports this file and the step modules, then calls `serve(modules)`: static imports of the
+ * entry load without the step's read grant, so a step granted only `read: [data]` still loads.
+ *
+ * Importing this file (first, before any step module) routes console.* and Deno.stdout/stderr
+ * to the runner as log lines, so a step can never write to orch's stdout, and turns
+ * `Deno.exit()`/`close()` into step failures and uncaught errors into a `crashed` message.
+ *
+ * A pooled Worker runs many attempts one after another. Each attempt gets a new scriptlet
+ * instance and context; module-level state (top-level variables, globals a step sets, timers it
+ * leaves running) survives into later attempts of the same Worker. Output printed before the
+ * first attempt (a module's top-level code) belongs to the first attempt; output printed between
+ * attempts is dropped, as it was when each attempt had its own Worker.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
@@ -11,47 +21,80 @@ import { checkParams } from "../params.ts";
 import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
 import type { FromWorker, InspectItem, InspectRequest, RunRequest, ToWorker } from "./protocol.ts";
 
+/** The modules a Worker's entry imported, by URL. */
+export type StepModules = Record<string, Record<string, unknown>>;
+
 const post = (msg: FromWorker) => self.postMessage(msg);
+
+/** The attempt running now; undefined between attempts. */
+let current: number | undefined;
+/** Lines printed before the first attempt, given to it; undefined once it started. */
+let preamble: { stream: "stdout" | "stderr"; line: string }[] | undefined = [];
 
 const flushStreams = _captureConsole();
 _forbidExit();
+_reportCrashes();
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const msg = event.data;
-  const reply = msg.kind === "run"
-    ? await _run(msg)
-    : { kind: "inspected" as const, items: await _inspect(msg) };
-  flushStreams();
-  post(reply);
-};
+/** Answers the runner's requests with the given statically imported modules. */
+export function serve(modules: StepModules): void {
+  self.onmessage = async (event: MessageEvent<ToWorker>) => {
+    const msg = event.data;
+    if (msg.kind === "inspect") {
+      const items = await _inspect(msg, modules);
+      flushStreams();
+      return post({ kind: "inspected", items });
+    }
+    post({ kind: "started", id: msg.id });
+    current = msg.id;
+    for (const { stream, line } of preamble ?? []) post({ kind: "log", id: msg.id, stream, line });
+    preamble = undefined;
+    const result = await _run(msg, modules);
+    flushStreams();
+    current = undefined;
+    post({ kind: "result", id: msg.id, ...result });
+  };
+}
 
-async function _run(msg: RunRequest): Promise<FromWorker> {
+// Started directly as the Worker script (no generated entry): import step modules dynamically.
+if (import.meta.main) serve({});
+
+async function _run(
+  msg: RunRequest,
+  modules: StepModules,
+): Promise<Omit<Extract<FromWorker, { kind: "result" }>, "kind" | "id">> {
   const step = { name: msg.step, baseDir: msg.baseDir };
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(msg.moduleUrl);
-  } catch (err) {
-    return _failed(msg.step, `cannot import step module: ${describeThrown(err)}`);
+  let mod = modules[msg.moduleUrl];
+  if (!mod) {
+    try {
+      mod = await import(msg.moduleUrl);
+    } catch (err) {
+      return _failed(msg.step, `cannot import step module: ${describeThrown(err)}`);
+    }
   }
   const cls = mod[msg.exportName];
   if (!isScriptletClass(cls)) {
     return _failed(msg.step, `export "${msg.exportName}" is not a scriptlet class`);
   }
-  const result = await invokeScriptlet(cls, {
+  return await invokeScriptlet(cls, {
     params: msg.params,
     snapshot: msg.snapshot,
     step,
-    onWarning: (m) => post({ kind: "log", stream: "stderr", line: `[warn] ${m}` }),
+    onWarning: (m) => _log("stderr", `[warn] ${m}`),
   });
-  return { kind: "result", ...result };
 }
 
-async function _inspect(msg: InspectRequest): Promise<InspectItem[]> {
+/** Sends one line of the current attempt's output (see the module doc for other times). */
+function _log(stream: "stdout" | "stderr", line: string): void {
+  if (current !== undefined) post({ kind: "log", id: current, stream, line });
+  else if (preamble) preamble.push({ stream, line });
+}
+
+async function _inspect(msg: InspectRequest, modules: StepModules): Promise<InspectItem[]> {
   const out: InspectItem[] = [];
   for (const item of msg.items) {
-    let mod: Record<string, unknown>;
+    let mod = modules[item.moduleUrl];
     try {
-      mod = await import(item.moduleUrl);
+      mod ??= await import(item.moduleUrl);
     } catch (err) {
       out.push({ ok: false, problem: "import", message: describeThrown(err) });
       continue;
@@ -86,7 +129,13 @@ async function _inspect(msg: InspectRequest): Promise<InspectItem[]> {
     if (!checked.ok) out.push({ ok: false, problem: "params", issues: checked.issues });
     else {
       const paramsSchema = await _schemaOf(cls);
-      out.push({ ok: true, exportName, description: cls.description, paramsSchema });
+      out.push({
+        ok: true,
+        exportName,
+        description: cls.description,
+        paramsSchema,
+        parallel: cls.parallel,
+      });
     }
   }
   return out;
@@ -103,10 +152,9 @@ async function _schemaOf(cls: ScriptletClass): Promise<unknown> {
   }
 }
 
-function _failed(step: string, reason: string): FromWorker {
+function _failed(step: string, reason: string) {
   return {
-    kind: "result",
-    envelope: { status: "error", reason, exit_code: 1, step },
+    envelope: { status: "error" as const, reason, exit_code: 1, step },
     delta: { writes: [] },
   };
 }
@@ -119,7 +167,7 @@ function _captureConsole(): () => void {
   const format = (args: unknown[]) =>
     args.map((a) => typeof a === "string" ? a : Deno.inspect(a, { colors: false })).join(" ");
   const to = (stream: "stdout" | "stderr") => (...args: unknown[]) => {
-    for (const line of format(args).split("\n")) post({ kind: "log", stream, line });
+    for (const line of format(args).split("\n")) _log(stream, line);
   };
   const c = globalThis.console as unknown as Record<string, unknown>;
   for (const name of ["log", "info", "debug", "table", "dir"]) c[name] = to("stdout");
@@ -143,12 +191,12 @@ function _lineStream(stream: "stdout" | "stderr") {
     pending += decoder.decode(bytes, { stream: true });
     const lines = pending.split("\n");
     pending = lines.pop()!;
-    for (const line of lines) post({ kind: "log", stream, line });
+    for (const line of lines) _log(stream, line);
     return bytes.byteLength;
   };
   const flush = () => {
     pending += decoder.decode();
-    if (pending !== "") post({ kind: "log", stream, line: pending });
+    if (pending !== "") _log(stream, pending);
     pending = "";
   };
   return {
@@ -174,4 +222,25 @@ function _forbidExit(): void {
   (globalThis as unknown as { close: () => never }).close = (): never => {
     throw new Error("step called close() on its Worker; return an envelope instead");
   };
+}
+
+/**
+ * An uncaught error or unhandled rejection (a step's stray timer, a promise nobody awaited) is
+ * reported instead of killing the Worker silently; the runner fails the attempt, if one is
+ * running, and does not reuse the Worker.
+ */
+function _reportCrashes(): void {
+  self.addEventListener("error", (e: ErrorEvent) => {
+    e.preventDefault();
+    const message = e.error !== undefined ? describeThrown(e.error) : e.message;
+    post({ kind: "crashed", cause: "uncaught error", message });
+  });
+  self.addEventListener("unhandledrejection", (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    post({
+      kind: "crashed",
+      cause: "unhandled promise rejection",
+      message: describeThrown(e.reason),
+    });
+  });
 }
