@@ -4,6 +4,10 @@
  * and make temp fixture directories. Paths come from import.meta.url, never from the cwd.
  */
 
+import type { JsonValue } from "../core/context.ts";
+import { type InvokeResult, invokeScriptlet } from "../core/invoke.ts";
+import type { ScriptletClass } from "../core/scriptlet.ts";
+
 /** The repository root. */
 export const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -87,4 +91,18 @@ export async function tempTree(files: Record<string, string | Uint8Array> = {}):
     else await Deno.writeFile(full, content);
   }
   return dir;
+}
+
+/** Runs one attempt of a scriptlet in-process (as the step Worker does) with an optional snapshot. */
+export function invokeStep(
+  cls: ScriptletClass,
+  name: string,
+  params: unknown,
+  options: { baseDir?: string; snapshot?: Record<string, JsonValue> } = {},
+): Promise<InvokeResult> {
+  return invokeScriptlet(cls, {
+    params,
+    snapshot: options.snapshot ?? {},
+    step: { name, baseDir: options.baseDir ?? REPO },
+  });
 }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { ContextJson, JsonValue } from "../core/context.ts";
-import { type InvokeResult, invokeScriptlet } from "../core/invoke.ts";
+import type { InvokeResult } from "../core/invoke.ts";
 import type { ScriptletClass } from "../core/scriptlet.ts";
 import { AggregateStats } from "../steps/aggregate_stats.ts";
 import { ComputeMean } from "../steps/compute_mean.ts";
@@ -15,7 +15,7 @@ import { ComputeStd } from "../steps/compute_std.ts";
 import { LoadNumbers } from "../steps/load_numbers.ts";
 import { MedianOf } from "../steps/median_of.ts";
 import { NormalizeNumbers } from "../steps/normalize_numbers.ts";
-import { orch, REPO, runScript, tempTree } from "./_helpers.ts";
+import { invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed here independently of the steps (plain textbook formulas).
@@ -54,19 +54,6 @@ function expectedFor(xs: number[]) {
   };
 }
 
-function invoke(
-  cls: ScriptletClass,
-  name: string,
-  params: unknown,
-  options: { baseDir?: string; snapshot?: Record<string, JsonValue> } = {},
-): Promise<InvokeResult> {
-  return invokeScriptlet(cls, {
-    params,
-    snapshot: options.snapshot ?? {},
-    step: { name, baseDir: options.baseDir ?? REPO },
-  });
-}
-
 /** The one value the step wrote under `key`, after checking the envelope and the writer. */
 function written(result: InvokeResult, key: string, who: string): JsonValue {
   assert.deepEqual(result.envelope, { status: "ok", outputs: [key] });
@@ -97,16 +84,20 @@ async function middle(xs: number[]) {
   const snapshot = normalizedOf(xs);
   return {
     mean: written(
-      await invoke(ComputeMean, "m", {}, { snapshot }),
+      await invokeStep(ComputeMean, "m", {}, { snapshot }),
       "numbers.mean_v1",
       "compute_mean",
     ),
     median: written(
-      await invoke(MedianOf, "m", {}, { snapshot }),
+      await invokeStep(MedianOf, "m", {}, { snapshot }),
       "numbers.fan_median_v1",
       "median_of",
     ),
-    std: written(await invoke(ComputeStd, "m", {}, { snapshot }), "numbers.std_v1", "compute_std"),
+    std: written(
+      await invokeStep(ComputeStd, "m", {}, { snapshot }),
+      "numbers.std_v1",
+      "compute_std",
+    ),
   };
 }
 
@@ -121,13 +112,13 @@ function assertClose(actual: unknown, expected: number, what: string): void {
 
 Deno.test("load_numbers writes the numbers of data/numbers.csv in file order", async () => {
   const xs = await sampleNumbers();
-  const r = await invoke(LoadNumbers, "load", { src: "data/numbers.csv" });
+  const r = await invokeStep(LoadNumbers, "load", { src: "data/numbers.csv" });
   assert.deepEqual(written(r, "numbers.values_v1", "load_numbers"), xs);
 });
 
 Deno.test("load_numbers parses like float() and keeps duplicates and order", async () => {
   const dir = await tempTree({ "n.csv": "# c\n 3 \n1_000\n.5\n3\n-2e1\n\n" });
-  const r = await invoke(LoadNumbers, "load", { src: "n.csv" }, { baseDir: dir });
+  const r = await invokeStep(LoadNumbers, "load", { src: "n.csv" }, { baseDir: dir });
   assert.deepEqual(written(r, "numbers.values_v1", "load_numbers"), [3, 1000, 0.5, 3, -20]);
 });
 
@@ -139,7 +130,7 @@ Deno.test("load_numbers fails on a missing file, a bad line or no numbers, writi
     ["empty.csv", ["empty.csv", "no numbers"]],
   ];
   for (const [src, parts] of cases) {
-    const r = await invoke(LoadNumbers, "load", { src }, { baseDir: dir });
+    const r = await invokeStep(LoadNumbers, "load", { src }, { baseDir: dir });
     assertFailed(r, "load", ...parts);
   }
 });
@@ -149,7 +140,9 @@ Deno.test("load_numbers fails on a missing file, a bad line or no numbers, writi
 
 Deno.test("normalize_numbers writes count, min, max, sorted and min-max scaled values", async () => {
   const xs = await sampleNumbers();
-  const r = await invoke(NormalizeNumbers, "norm", {}, { snapshot: { "numbers.values_v1": xs } });
+  const r = await invokeStep(NormalizeNumbers, "norm", {}, {
+    snapshot: { "numbers.values_v1": xs },
+  });
   const value = written(r, "numbers.normalized_v1", "normalize_numbers");
   assert.deepEqual(value, expectedFor(xs).normalized);
   const scaled = (value as { scaled: number[] }).scaled;
@@ -158,7 +151,7 @@ Deno.test("normalize_numbers writes count, min, max, sorted and min-max scaled v
 });
 
 Deno.test("normalize_numbers scales equal values to 0 and a huge range without overflow", async () => {
-  const same = await invoke(NormalizeNumbers, "norm", {}, {
+  const same = await invokeStep(NormalizeNumbers, "norm", {}, {
     snapshot: { "numbers.values_v1": [7, 7, 7] },
   });
   assert.deepEqual(written(same, "numbers.normalized_v1", "normalize_numbers"), {
@@ -168,7 +161,7 @@ Deno.test("normalize_numbers scales equal values to 0 and a huge range without o
     sorted: [7, 7, 7],
     scaled: [0, 0, 0],
   });
-  const huge = await invoke(NormalizeNumbers, "norm", {}, {
+  const huge = await invokeStep(NormalizeNumbers, "norm", {}, {
     snapshot: { "numbers.values_v1": [1e308, 0, -1e308] },
   });
   const value = written(huge, "numbers.normalized_v1", "normalize_numbers") as {
@@ -178,7 +171,7 @@ Deno.test("normalize_numbers scales equal values to 0 and a huge range without o
 });
 
 Deno.test("normalize_numbers without numbers.values_v1 fails naming the key and load_numbers", async () => {
-  const r = await invoke(NormalizeNumbers, "norm", {}, { snapshot: { "other.key_v1": 1 } });
+  const r = await invokeStep(NormalizeNumbers, "norm", {}, { snapshot: { "other.key_v1": 1 } });
   assertFailed(r, "norm", '"numbers.values_v1" is missing', "load_numbers");
 });
 
@@ -190,7 +183,7 @@ Deno.test("normalize_numbers refuses numbers.values_v1 that is not a non-empty n
     [[1, null], "item 1 is not a finite number (found null)"],
   ];
   for (const [value, part] of cases) {
-    const r = await invoke(NormalizeNumbers, "norm", {}, {
+    const r = await invokeStep(NormalizeNumbers, "norm", {}, {
       snapshot: { "numbers.values_v1": value },
     });
     assertFailed(r, "norm", "numbers.values_v1", part);
@@ -245,7 +238,7 @@ Deno.test("each middle step without numbers.normalized_v1 fails naming normalize
     [ComputeStd, "compute_std"],
   ];
   for (const [cls, name] of steps) {
-    const r = await invoke(cls, name, {}, { snapshot: { "numbers.values_v1": [1, 2] } });
+    const r = await invokeStep(cls, name, {}, { snapshot: { "numbers.values_v1": [1, 2] } });
     assertFailed(
       r,
       name,
@@ -265,14 +258,14 @@ Deno.test("each middle step refuses a numbers.normalized_v1 without a usable sor
   ];
   for (const cls of [ComputeMean, MedianOf, ComputeStd]) {
     for (const [value, part] of cases) {
-      const r = await invoke(cls, "s", {}, { snapshot: { "numbers.normalized_v1": value } });
+      const r = await invokeStep(cls, "s", {}, { snapshot: { "numbers.normalized_v1": value } });
       assertFailed(r, "s", "numbers.normalized_v1", part);
     }
   }
 });
 
 Deno.test("median_of refuses a sorted list that is out of order", async () => {
-  const r = await invoke(MedianOf, "median_of", {}, {
+  const r = await invokeStep(MedianOf, "median_of", {}, {
     snapshot: { "numbers.normalized_v1": { sorted: [1, 3, 2] } },
   });
   assertFailed(r, "median_of", "not in ascending order at item 2");
@@ -288,7 +281,7 @@ const THREE: Record<string, JsonValue> = {
 };
 
 Deno.test("aggregate_stats gathers count, mean, median and std into numbers.fan_summary_v1", async () => {
-  const r = await invoke(AggregateStats, "agg", {}, { snapshot: THREE });
+  const r = await invokeStep(AggregateStats, "agg", {}, { snapshot: THREE });
   assert.deepEqual(written(r, "numbers.fan_summary_v1", "aggregate_stats"), {
     count: 8,
     mean: 5,
@@ -299,11 +292,11 @@ Deno.test("aggregate_stats gathers count, mean, median and std into numbers.fan_
 
 Deno.test("aggregate_stats names exactly the inputs that are missing and their steps", async () => {
   const { "numbers.fan_median_v1": _, ...withoutMedian } = THREE;
-  const one = await invoke(AggregateStats, "agg", {}, { snapshot: withoutMedian });
+  const one = await invokeStep(AggregateStats, "agg", {}, { snapshot: withoutMedian });
   assertFailed(one, "agg", 'context key "numbers.fan_median_v1" is missing', "run median_of");
   assert.ok(one.envelope.status === "error" && !one.envelope.reason.includes("compute_mean"));
 
-  const none = await invoke(AggregateStats, "agg", {});
+  const none = await invokeStep(AggregateStats, "agg", {});
   assertFailed(
     none,
     "agg",
@@ -313,11 +306,11 @@ Deno.test("aggregate_stats names exactly the inputs that are missing and their s
 });
 
 Deno.test("aggregate_stats refuses inputs that disagree on the count or lack a number", async () => {
-  const mixed = await invoke(AggregateStats, "agg", {}, {
+  const mixed = await invokeStep(AggregateStats, "agg", {}, {
     snapshot: { ...THREE, "numbers.std_v1": { std: 2, count: 7 } },
   });
   assertFailed(mixed, "agg", "disagree on the count", "numbers.std_v1 7", "numbers.mean_v1 8");
-  const bad = await invoke(AggregateStats, "agg", {}, {
+  const bad = await invokeStep(AggregateStats, "agg", {}, {
     snapshot: { ...THREE, "numbers.mean_v1": { mean: "5", count: 8 } },
   });
   assertFailed(bad, "agg", '"numbers.mean_v1" has no finite number "mean"');
@@ -337,7 +330,7 @@ Deno.test("every fan-in step refuses unknown params and load_numbers needs src",
     [AggregateStats, { title: "t" }, "unknown key"],
   ];
   for (const [cls, params, part] of cases) {
-    const r = await invoke(cls, "s", params);
+    const r = await invokeStep(cls, "s", params);
     assertFailed(r, "s", "invalid params", part);
     assert.equal(r.envelope.status === "error" && r.envelope.exit_code, 2);
   }

@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import type { ContextJson, JsonValue } from "../core/context.ts";
-import { type InvokeResult, invokeScriptlet } from "../core/invoke.ts";
+import type { InvokeResult } from "../core/invoke.ts";
 import type { ScriptletClass } from "../core/scriptlet.ts";
 import { parseFloatStrict, readNumbers } from "../steps/_numbers.ts";
 import { AggregateSummary } from "../steps/aggregate_summary.ts";
 import { ComputeMedian } from "../steps/compute_median.ts";
 import { ComputeNumbers } from "../steps/compute_numbers.ts";
 import { ComputeRange } from "../steps/compute_range.ts";
-import { orch, REPO, runScript, tempTree } from "./_helpers.ts";
+import { invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed here independently of the steps.
@@ -39,19 +39,6 @@ async function expected() {
     median: { median, count: n },
     range: { min, max, range: max - min },
   };
-}
-
-function invoke(
-  cls: ScriptletClass,
-  name: string,
-  params: unknown,
-  options: { baseDir?: string; snapshot?: Record<string, JsonValue> } = {},
-): Promise<InvokeResult> {
-  return invokeScriptlet(cls, {
-    params,
-    snapshot: options.snapshot ?? {},
-    step: { name, baseDir: options.baseDir ?? REPO },
-  });
 }
 
 function assertOk(result: InvokeResult, key: string, value: JsonValue, who: string): void {
@@ -151,27 +138,27 @@ Deno.test("readNumbers() names the file and line number of the first bad line", 
 
 Deno.test("compute_numbers writes count, sum, mean, min and max of data/numbers.csv", async () => {
   const want = await expected();
-  const r = await invoke(ComputeNumbers, "compute_numbers", { src: "data/numbers.csv" });
+  const r = await invokeStep(ComputeNumbers, "compute_numbers", { src: "data/numbers.csv" });
   assertOk(r, "numbers.stats_v1", want.stats, "compute_numbers");
 });
 
 Deno.test("compute_median writes the median and count of data/numbers.csv", async () => {
   const want = await expected();
-  const r = await invoke(ComputeMedian, "compute_median", { src: "data/numbers.csv" });
+  const r = await invokeStep(ComputeMedian, "compute_median", { src: "data/numbers.csv" });
   assertOk(r, "numbers.median_v1", want.median, "compute_median");
 });
 
 Deno.test("compute_median of an even count is the mean of the two middle values", async () => {
   const dir = await tempTree({ "even.csv": "10\n-1\n4\n3\n", "big.csv": "1e308\n1.5e308\n" });
-  const even = await invoke(ComputeMedian, "m", { src: "even.csv" }, { baseDir: dir });
+  const even = await invokeStep(ComputeMedian, "m", { src: "even.csv" }, { baseDir: dir });
   assertOk(even, "numbers.median_v1", { median: 3.5, count: 4 }, "compute_median");
-  const big = await invoke(ComputeMedian, "m", { src: "big.csv" }, { baseDir: dir });
+  const big = await invokeStep(ComputeMedian, "m", { src: "big.csv" }, { baseDir: dir });
   assertOk(big, "numbers.median_v1", { median: 1.25e308, count: 2 }, "compute_median");
 });
 
 Deno.test("compute_range writes min, max and range from numbers.stats_v1", async () => {
   const want = await expected();
-  const r = await invoke(ComputeRange, "compute_range", {}, {
+  const r = await invokeStep(ComputeRange, "compute_range", {}, {
     snapshot: { "numbers.stats_v1": want.stats },
   });
   assertOk(r, "numbers.range_v1", want.range, "compute_range");
@@ -179,7 +166,7 @@ Deno.test("compute_range writes min, max and range from numbers.stats_v1", async
 
 Deno.test("aggregate_summary tables every number result in the context", async () => {
   const want = await expected();
-  const r = await invoke(AggregateSummary, "aggregate_summary", { title: "T" }, {
+  const r = await invokeStep(AggregateSummary, "aggregate_summary", { title: "T" }, {
     snapshot: {
       "numbers.stats_v1": want.stats,
       "numbers.median_v1": want.median,
@@ -203,7 +190,7 @@ Deno.test("aggregate_summary tables every number result in the context", async (
 });
 
 Deno.test("aggregate_summary uses whichever inputs exist and a default title", async () => {
-  const r = await invoke(AggregateSummary, "aggregate_summary", {}, {
+  const r = await invokeStep(AggregateSummary, "aggregate_summary", {}, {
     snapshot: { "numbers.range_v1": { min: 1, max: 5, range: 4 } },
   });
   assertOk(r, "numbers.summary_table_v1", {
@@ -220,7 +207,7 @@ Deno.test("aggregate_summary uses whichever inputs exist and a default title", a
 Deno.test("compute_numbers and compute_median fail on a missing file with an empty delta", async () => {
   const dir = await tempTree();
   for (const [cls, name] of [[ComputeNumbers, "cn"], [ComputeMedian, "cm"]] as const) {
-    const r = await invoke(cls, name, { src: "missing.csv" }, { baseDir: dir });
+    const r = await invokeStep(cls, name, { src: "missing.csv" }, { baseDir: dir });
     assertFailed(r, name, "file not found", `${dir}/missing.csv`);
   }
 });
@@ -228,7 +215,7 @@ Deno.test("compute_numbers and compute_median fail on a missing file with an emp
 Deno.test("compute_numbers and compute_median report a bad line's number", async () => {
   const dir = await tempTree({ "bad.csv": "1\n2\n\n# note\n1e\n" });
   for (const [cls, name] of [[ComputeNumbers, "cn"], [ComputeMedian, "cm"]] as const) {
-    const r = await invoke(cls, name, { src: "bad.csv" }, { baseDir: dir });
+    const r = await invokeStep(cls, name, { src: "bad.csv" }, { baseDir: dir });
     assertFailed(r, name, `${dir}/bad.csv:5:`, '"1e"');
   }
 });
@@ -236,29 +223,29 @@ Deno.test("compute_numbers and compute_median report a bad line's number", async
 Deno.test("a file with only comments and blank lines fails with 'no numbers'", async () => {
   const dir = await tempTree({ "empty.csv": "# nothing here\n\n   \n# still nothing\n" });
   for (const [cls, name] of [[ComputeNumbers, "cn"], [ComputeMedian, "cm"]] as const) {
-    const r = await invoke(cls, name, { src: "empty.csv" }, { baseDir: dir });
+    const r = await invokeStep(cls, name, { src: "empty.csv" }, { baseDir: dir });
     assertFailed(r, name, "empty.csv", "no numbers");
   }
 });
 
 Deno.test("compute_range without numbers.stats_v1 fails naming the key and its producer", async () => {
-  const r = await invoke(ComputeRange, "compute_range", {});
+  const r = await invokeStep(ComputeRange, "compute_range", {});
   assertFailed(r, "compute_range", '"numbers.stats_v1" is missing', "compute_numbers");
 });
 
 Deno.test("compute_range fails on malformed or overflowing stats", async () => {
-  const bad = await invoke(ComputeRange, "compute_range", {}, {
+  const bad = await invokeStep(ComputeRange, "compute_range", {}, {
     snapshot: { "numbers.stats_v1": { min: "1", max: 2 } },
   });
   assertFailed(bad, "compute_range", "numbers.stats_v1", '"min"');
-  const huge = await invoke(ComputeRange, "compute_range", {}, {
+  const huge = await invokeStep(ComputeRange, "compute_range", {}, {
     snapshot: { "numbers.stats_v1": { min: -1e308, max: 1e308 } },
   });
   assertFailed(huge, "compute_range", "overflows");
 });
 
 Deno.test("aggregate_summary with no number results fails naming the steps to run", async () => {
-  const r = await invoke(AggregateSummary, "aggregate_summary", {}, {
+  const r = await invokeStep(AggregateSummary, "aggregate_summary", {}, {
     snapshot: { "other.thing_v1": 1 },
   });
   assertFailed(r, "aggregate_summary", "numbers.stats_v1", "compute_numbers", "compute_median");
@@ -273,7 +260,7 @@ Deno.test("each step's params schema refuses wrong and unknown params", async ()
     [AggregateSummary, { title: 3 }, "title: expected string"],
   ];
   for (const [cls, params, part] of cases) {
-    const r = await invoke(cls, "s", params);
+    const r = await invokeStep(cls, "s", params);
     assertFailed(r, "s", "invalid params", part);
     assert.equal(r.envelope.status === "error" && r.envelope.exit_code, 2);
   }
