@@ -6,6 +6,8 @@
  * through the real CLI.
  */
 import assert from "node:assert/strict";
+import { run } from "../core/api.ts";
+import type { RunEvent } from "../core/events.ts";
 import type { ContextJson, JsonValue } from "../core/context.ts";
 import type { InvokeResult } from "../core/invoke.ts";
 import type { ScriptletClass } from "../core/scriptlet.ts";
@@ -411,4 +413,23 @@ Deno.test("orch run recipes/fan_in.yaml writes every key, each attributed to its
   assert.deepEqual(history.slice(5), [
     "numbers.fan_summary_v1 aggregate_stats aggregate_stats",
   ]);
+});
+
+Deno.test("recipes/fan_in.yaml runs mean, median and std overlapping in time", async () => {
+  const events: RunEvent[] = [];
+  const result = await run("recipes/fan_in.yaml", {
+    baseDir: REPO,
+    concurrency: 3,
+    onEvent: (e) => events.push(e),
+  });
+  assert.equal(result.status, "ok");
+  const at = (kind: string, step: string) =>
+    events.find((e) => e.kind === kind && "step" in e && e.step === step)!.at.getTime();
+  const middle = ["compute_mean", "median_of", "compute_std"];
+  const lastStart = Math.max(...middle.map((s) => at("step-start", s)));
+  const firstEnd = Math.min(...middle.map((s) => at("step-end", s)));
+  assert.ok(lastStart < firstEnd, "every middle step started before any of them ended");
+  assert.ok(
+    at("step-start", "aggregate_stats") >= Math.max(...middle.map((s) => at("step-end", s))),
+  );
 });

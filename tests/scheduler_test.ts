@@ -549,3 +549,32 @@ Deno.test("--only, --skip and --resume-from select steps through the CLI", async
   assert.deepEqual(started(resume.stderr), ["c", "d"]);
   assert.deepEqual(resume.json.ctx_keys, ["naps.c_v1", "naps.d_v1"]);
 });
+
+Deno.test("a real step that fails twice succeeds on its third attempt; only that attempt's write stays", async () => {
+  const dir = await tempTree({ "recipe.yaml": "" });
+  await Deno.writeTextFile(
+    `${dir}/recipe.yaml`,
+    recipeYaml([{
+      name: "flaky",
+      module: "flaky.ts",
+      function: "Flaky",
+      args: { counter: `${dir}/count.txt`, fail_times: 2 },
+      retry: { max: 3, delay_sec: 0.01 },
+      permissions: { read: [dir], write: [dir] },
+    }]),
+  );
+  const r = await orch([
+    "run",
+    "recipe.yaml",
+    "--allow-module",
+    FIXTURES,
+    "--context-out",
+    "out.json",
+  ], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await Deno.readTextFile(`${dir}/count.txt`), "3", "three attempts ran");
+  const out = JSON.parse(await Deno.readTextFile(`${dir}/out.json`));
+  assert.deepEqual(out.data, { "flaky.attempt3_v1": 3 }, "failed attempts left nothing behind");
+  assert.match(r.stderr, /↻ flaky attempt 1 failed: attempt 1 fails on purpose/);
+  assert.match(r.stderr, /↻ flaky attempt 2 failed/);
+});
