@@ -8,7 +8,8 @@ import { StepFailedError, UsageError } from "./errors.ts";
 import type { EventSink } from "./events.ts";
 import type { Executor } from "./executors/executor.ts";
 import { ORCH_ROOT } from "./loader.ts";
-import { type Plan, planRun } from "./plan.ts";
+import { type Plan, type PlanOptions, planRun } from "./plan.ts";
+import { type DenoWorkerExecutor, denoWorkerExecutor } from "./executors/deno_worker.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
@@ -67,23 +68,42 @@ export async function findRecipe(
 
 /** Loads, validates and plans a recipe; throws on any problem, runs nothing. */
 export async function validateRecipeFile(path: string, options: RecipeOptions = {}): Promise<Plan> {
+  return await _plan(path, options);
+}
+
+async function _plan(
+  path: string,
+  options: RecipeOptions,
+  inspector?: PlanOptions["inspector"],
+): Promise<Plan> {
   const found = await findRecipe(path, options.baseDir ?? Deno.cwd());
   const recipe = await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes });
   return await planRun(recipe, {
     baseDir: found.baseDir,
     allowModules: options.allowModules ?? [],
     maxPermissions: options.maxPermissions,
+    inspector,
   });
 }
 
 /** Validates then runs a recipe, returning the full result (a failed step is a result). */
 export async function run(path: string, options: RunOptions = {}): Promise<RunResult> {
-  const plan = await validateRecipeFile(path, options);
+  // One Worker executor for both phases: the Workers that inspected the modules run the steps.
+  const executor = options.executor ?? denoWorkerExecutor();
+  let plan: Plan;
+  try {
+    // A Worker executor inspects too; any other executor (a test's fake) leaves it to planning.
+    const inspector = "inspect" in executor ? executor as DenoWorkerExecutor : undefined;
+    plan = await _plan(path, options, inspector);
+  } catch (err) {
+    executor.close?.();
+    throw err;
+  }
   return await executePlan(plan, {
     context: options.context ?? new Context({ onWarning: options.onWarning }),
     onEvent: options.onEvent,
     signal: options.signal,
-    executor: options.executor,
+    executor,
     concurrency: options.concurrency,
     keepGoing: options.keepGoing,
     only: options.only,

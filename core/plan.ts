@@ -5,7 +5,14 @@
  * order; does not run anything. Collects every problem before failing.
  */
 import { type Issue, RecipeValidationError, StepLoadError } from "./errors.ts";
-import { inspectModules } from "./executors/deno_worker.ts";
+import {
+  DEFAULT_INSPECT_TIMEOUT_MS,
+  type DenoWorkerExecutor,
+  denoWorkerExecutor,
+  inspectModules,
+} from "./executors/deno_worker.ts";
+import { exactGrant } from "./executors/worker_pool.ts";
+import type { InspectItem, InspectRequest } from "./worker/protocol.ts";
 import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 import { checkGrants, type PermissionSpec } from "./permissions.ts";
@@ -48,6 +55,11 @@ export interface PlanOptions extends LoaderOptions {
    * within it. @default what this process was started with
    */
   maxPermissions?: PermissionSpec;
+  /**
+   * Inspects modules in the Workers the run will reuse. @default a Worker executor of its own,
+   * closed when planning ends
+   */
+  inspector?: Pick<DenoWorkerExecutor, "inspect" | "close">;
 }
 
 /** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
@@ -72,15 +84,15 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     }
   }
   const toInspect = recipe.steps.flatMap((step, i) =>
-    resolved[i] ? [{ step, module: resolved[i]! }] : []
+    resolved[i] ? [{ step, module: resolved[i]!, grant: grants[i] }] : []
   );
-  const found = await inspectModules(
-    toInspect.map(({ step, module }) => ({
+  const found = await _inspect(
+    toInspect.map(({ step, module, grant }) => ({
+      grant: grantIssues.some((i) => i.step === step.name) ? undefined : grant,
       moduleUrl: module.url,
-      exportName: step.function,
-      params: step.args,
+      item: { moduleUrl: module.url, exportName: step.function, params: step.args },
     })),
-    { timeoutMs: options.inspectTimeoutMs },
+    options,
   );
   const described = new Map<
     string,
@@ -141,6 +153,43 @@ function _dependencies(recipe: Recipe, issues: Issue[]): Map<string, string[]> {
     if (!(err instanceof RecipeValidationError)) throw err;
     issues.push(...err.issues);
     return new Map();
+  }
+}
+
+/**
+ * Inspects each step's module in a Worker holding the step's grant, one request per (grant,
+ * module), through the inspector whose pooled Workers the run reuses. A step whose grant was
+ * refused is inspected read-only instead (its plan fails anyway; this still finds its other
+ * problems).
+ */
+async function _inspect(
+  jobs: {
+    grant?: Deno.PermissionOptionsObject;
+    moduleUrl: string;
+    item: InspectRequest["items"][0];
+  }[],
+  options: PlanOptions,
+): Promise<InspectItem[]> {
+  const inspector = options.inspector ?? denoWorkerExecutor();
+  const timeoutMs = options.inspectTimeoutMs ?? DEFAULT_INSPECT_TIMEOUT_MS;
+  try {
+    const groups = new Map<string, number[]>();
+    jobs.forEach((job, i) => {
+      const key = job.grant ? JSON.stringify([exactGrant(job.grant), job.moduleUrl]) : "";
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const out: InspectItem[] = new Array(jobs.length);
+    await Promise.all([...groups].map(async ([key, indices]) => {
+      const items = indices.map((i) => jobs[i].item);
+      const first = jobs[indices[0]];
+      const found = key === ""
+        ? await inspectModules(items, { timeoutMs })
+        : await inspector.inspect(first.grant!, first.moduleUrl, items, timeoutMs);
+      indices.forEach((i, n) => out[i] = found[n]);
+    }));
+    return out;
+  } finally {
+    if (!options.inspector) inspector.close();
   }
 }
 

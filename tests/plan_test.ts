@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { RecipeValidationError } from "../core/errors.ts";
 import { planRun } from "../core/plan.ts";
 import { loadRecipe } from "../core/recipe.ts";
-import { tempTree } from "./_helpers.ts";
+import { REPO, tempTree } from "./_helpers.ts";
+import { run } from "../core/api.ts";
+import { denoWorkerExecutor } from "../core/executors/deno_worker.ts";
 
 const recipe = (module: string) =>
   `test_meta: {test_id: P-1, tester: t, description: d}
@@ -31,4 +33,25 @@ Deno.test("planRun() gives up on a module whose top-level code never finishes", 
     },
   );
   assert.ok(performance.now() - start < 10_000, "gave up promptly");
+});
+
+Deno.test("validation and the run share one Worker: it starts while planning and runs the step", async () => {
+  const log: string[] = [];
+  const executor = denoWorkerExecutor({
+    spawn: (url, permissions) => {
+      log.push("spawn");
+      return new Worker(url, { type: "module", deno: { permissions } });
+    },
+  });
+  const result = await run("recipes/example_numbers.yaml", {
+    baseDir: REPO,
+    executor,
+    onEvent: (e) => log.push(e.kind),
+  });
+  assert.equal(result.status, "ok");
+  assert.deepEqual(
+    log.filter((k) => k === "spawn" || k === "run-start" || k === "step-end"),
+    ["spawn", "run-start", "step-end"],
+    "one Worker, started during validation, reused for the run",
+  );
 });

@@ -30,6 +30,16 @@ export interface DenoWorkerExecutor extends Executor {
   close(): void;
   /** How many Workers this executor has started (for tests and benchmarks). */
   readonly workersStarted: number;
+  /**
+   * Inspects items of one module in the pooled Worker a run with this grant will reuse, so
+   * validation and the run share one Worker (and one import of the module).
+   */
+  inspect(
+    permissions: Deno.PermissionOptionsObject,
+    moduleUrl: string,
+    items: InspectRequest["items"],
+    timeoutMs?: number,
+  ): Promise<InspectItem[]>;
 }
 
 /** Options of the Worker executor. */
@@ -59,6 +69,8 @@ export function denoWorkerExecutor(options: DenoWorkerOptions = {}): DenoWorkerE
       );
       return { ..._outcome(attempt.step, reply, signal), durationMs: performance.now() - start };
     },
+    inspect: (permissions, moduleUrl, items, timeoutMs = DEFAULT_INSPECT_TIMEOUT_MS) =>
+      pool.inspect(permissions, moduleUrl, items, timeoutMs),
     close: () => pool.close(),
     get workersStarted() {
       return pool.started;

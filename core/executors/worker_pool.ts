@@ -6,7 +6,7 @@
  * Worker whose attempt was aborted, crashed, or left it unresponsive. Knows nothing of
  * envelopes or steps beyond the worker protocol; executors/deno_worker.ts builds on it.
  */
-import type { FromWorker, RunRequest } from "../worker/protocol.ts";
+import type { FromWorker, InspectItem, InspectRequest, RunRequest } from "../worker/protocol.ts";
 
 /** Starts a Worker from an entry module URL with a grant (a seam for tests). */
 export type SpawnWorker = (entryUrl: string, permissions: Deno.PermissionOptionsObject) => Worker;
@@ -102,6 +102,57 @@ export class WorkerPool {
       return { kind: "died", reason: `cannot start the step's Worker: ${(err as Error).message}` };
     }
     return await this.#attempt(slot, job, signal, onLog) as PoolReply;
+  }
+
+  /**
+   * Inspects `items` of one module in a Worker holding `permissions` (the Worker a run of that
+   * module with that grant will reuse). A module that fails to load, or does not answer within
+   * `timeoutMs`, makes every item an import problem.
+   */
+  inspect(
+    permissions: Deno.PermissionOptionsObject,
+    moduleUrl: string,
+    items: InspectRequest["items"],
+    timeoutMs: number,
+  ): Promise<InspectItem[]> {
+    const grant = exactGrant(permissions);
+    const key = JSON.stringify([grant, [moduleUrl]]);
+    const problem = (message: string): InspectItem[] =>
+      items.map(() => ({ ok: false, problem: "import", message }));
+    let slot: Slot;
+    try {
+      slot = this.#takeIdle(key) ?? this.#spawn(key, grant, [moduleUrl]);
+    } catch (err) {
+      return Promise.resolve(problem(`cannot start a Worker: ${(err as Error).message}`));
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(
+        () =>
+          end(
+            problem(
+              `did not finish importing within ${timeoutMs / 1000} s (does its top-level code ` +
+                `wait forever?)`,
+            ),
+            false,
+          ),
+        timeoutMs,
+      );
+      const end = (result: InspectItem[], reusable: boolean) => {
+        clearTimeout(timer);
+        slot.handler = undefined;
+        if (reusable) this.#release(slot);
+        else this.#discard(slot);
+        resolve(result);
+      };
+      slot.handler = {
+        message: (msg) => {
+          if (msg.kind === "inspected") end(msg.items, true);
+          else if (msg.kind === "crashed") end(problem(msg.message), false);
+        },
+        death: (reason) => end(problem(reason), false),
+      };
+      slot.worker.postMessage({ kind: "inspect", items } satisfies InspectRequest);
+    });
   }
 
   /** Terminates every idle Worker; Workers still running an attempt end with it. */
