@@ -36,13 +36,28 @@ export {
 } from "./core/errors.ts";
 export type { Issue, Where } from "./core/errors.ts";
 export { loadRecipe, recipeJsonSchema } from "./core/recipe.ts";
-export type { LoadRecipeOptions, Recipe, RetryPolicy, Step } from "./core/recipe.ts";
+export type {
+  DenoStep,
+  LoadRecipeOptions,
+  PythonStep,
+  Recipe,
+  RetryPolicy,
+  ShellStep,
+  Step,
+  StepCommon,
+} from "./core/recipe.ts";
 export type { PermissionKind, PermissionSpec } from "./core/permissions.ts";
 export type { Plan, PlannedStep } from "./core/plan.ts";
 export type { RunResult, StepResult } from "./core/runner.ts";
 export type { AttemptRecord, EventSink, RunEvent, StepStatus } from "./core/events.ts";
 export { getLogger, trackResources } from "./core/log.ts";
 export type { Level, LineSink, Logger } from "./core/log.ts";
-export type { Executor, StepAttempt, StepLog, StepOutcome } from "./core/executors/executor.ts";
+export type {
+  AttemptTarget,
+  Executor,
+  StepAttempt,
+  StepLog,
+  StepOutcome,
+} from "./core/executors/executor.ts";
 export type { ResolvedModule } from "./core/loader.ts";
 export type { PathSegment, YamlSource } from "./core/yaml_source.ts";

@@ -9,7 +9,8 @@ import type { EventSink } from "./events.ts";
 import type { Executor } from "./executors/executor.ts";
 import { ORCH_ROOT } from "./loader.ts";
 import { type Plan, type PlanOptions, planRun } from "./plan.ts";
-import { type DenoWorkerExecutor, denoWorkerExecutor } from "./executors/deno_worker.ts";
+import type { DenoWorkerExecutor } from "./executors/deno_worker.ts";
+import { stepExecutor } from "./executors/by_type.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
@@ -89,7 +90,7 @@ async function _plan(
 /** Validates then runs a recipe, returning the full result (a failed step is a result). */
 export async function run(path: string, options: RunOptions = {}): Promise<RunResult> {
   // One Worker executor for both phases: the Workers that inspected the modules run the steps.
-  const executor = options.executor ?? denoWorkerExecutor();
+  const executor = options.executor ?? stepExecutor();
   let plan: Plan;
   try {
     // A Worker executor inspects too; any other executor (a test's fake) leaves it to planning.

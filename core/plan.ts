@@ -13,6 +13,8 @@ import {
 } from "./executors/deno_worker.ts";
 import { exactGrant } from "./executors/worker_pool.ts";
 import type { InspectItem, InspectRequest } from "./worker/protocol.ts";
+import type { AttemptTarget } from "./executors/executor.ts";
+import { externalTarget } from "./external_target.ts";
 import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 import { checkGrants, type PermissionSpec } from "./permissions.ts";
@@ -22,8 +24,10 @@ import { buildGraph } from "./graph.ts";
 export interface PlannedStep {
   /** The validated recipe step. */
   step: Step;
-  /** The step's module, resolved inside the allowlist. */
-  module: ResolvedModule;
+  /** A deno step's module, resolved inside the allowlist (absent for shell and python). */
+  module?: ResolvedModule;
+  /** What the executor runs, with paths resolved. */
+  target: AttemptTarget;
   /** Deno permissions the step runs with. */
   permissions: Deno.PermissionOptionsObject;
   /** The scriptlet class's description, when it has one. */
@@ -72,19 +76,28 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
   });
   issues.push(...grantIssues);
   const resolved: (ResolvedModule | undefined)[] = [];
+  const targets: (AttemptTarget | undefined)[] = [];
   const resolve = await moduleResolver(options);
-  for (const step of recipe.steps) {
+  for (const [i, step] of recipe.steps.entries()) {
+    if (step.type !== "deno") {
+      resolved.push(undefined);
+      targets.push(await externalTarget(step, grants[i], recipe, options.baseDir, issues));
+      continue;
+    }
     const where = _where(recipe, step, "module");
     try {
-      resolved.push(await resolve(step.module, where));
+      const module = await resolve(step.module, where);
+      resolved.push(module);
+      targets.push({ type: "deno", moduleUrl: module.url, exportName: step.function });
     } catch (err) {
       if (!(err instanceof StepLoadError)) throw err;
       issues.push({ ...where, message: `${err.message}; ${err.hint}` });
       resolved.push(undefined);
+      targets.push(undefined);
     }
   }
   const toInspect = recipe.steps.flatMap((step, i) =>
-    resolved[i] ? [{ step, module: resolved[i]!, grant: grants[i] }] : []
+    resolved[i] && step.type === "deno" ? [{ step, module: resolved[i]!, grant: grants[i] }] : []
   );
   const found = await _inspect(
     toInspect.map(({ step, module, grant }) => ({
@@ -135,7 +148,8 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     baseDir: options.baseDir,
     steps: recipe.steps.map((step, i) => ({
       step,
-      module: resolved[i]!,
+      module: resolved[i],
+      target: targets[i]!,
       permissions: grants[i],
       description: described.get(step.name)?.description,
       paramsSchema: described.get(step.name)?.paramsSchema,
@@ -193,7 +207,8 @@ async function _inspect(
   }
 }
 
-function _where(recipe: Recipe, step: Step, field: string) {
+/** Where a field of a step sits in the recipe, for issues. */
+export function _where(recipe: Recipe, step: Step, field: string) {
   const path = ["steps", step.index, field];
   return { file: recipe.file, ...recipe.locate(path), path: formatPath(path), step: step.name };
 }

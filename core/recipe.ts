@@ -10,6 +10,7 @@ import { findUnsafe, type JsonValue } from "./json_safe.ts";
 import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
 import { parseYaml, type PathSegment, type YamlSource } from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
+import { typedStep, typeFieldIssues } from "./step_types.ts";
 import { Duration, durationMs } from "./duration.ts";
 import { type PermissionSpec, PermissionsSchema } from "./permissions.ts";
 
@@ -28,10 +29,19 @@ const StepSchema = z.strictObject({
   idx: z.int().nonnegative(),
   name: StepName,
   type: z.enum(["deno", "shell", "python"]),
-  module: z.string().min(1, { error: "expected a non-empty string" }),
-  function: z.string().regex(IDENTIFIER, { error: "function must be an exported class name" }),
+  module: z.string().min(1, { error: "expected a non-empty string" }).optional(),
+  function: z.string().regex(IDENTIFIER, { error: "function must be an exported class name" })
+    .optional(),
   description: z.string().optional(),
-  args: z.record(z.string(), z.unknown()).optional(),
+  args: z.union([z.record(z.string(), z.unknown()), z.array(z.string())], {
+    error: "expected a mapping of params (deno, python) or a list of strings (shell)",
+  }).optional(),
+  script: z.string().min(1, { error: "expected a non-empty string" }).optional(),
+  run: z.string().min(1, { error: "expected a non-empty string" }).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().min(1, { error: "expected a non-empty string" }).optional(),
+  python_path: z.array(z.string()).optional(),
+  isolate: z.boolean().optional(),
   success: z.strictObject({ ctx_has_keys: z.array(ContextKey).optional() }).optional(),
   depends_on: z.array(StepName).optional(),
   retry: z.strictObject({
@@ -87,22 +97,14 @@ export const NO_RETRY: RetryPolicy = {
   on: ["error", "timeout"],
 };
 
-/** A validated step, normalised. */
-export interface Step {
+/** What every validated step has, whatever its type. */
+export interface StepCommon {
   /** Position in the file's `steps` list (for error paths), not the `idx`. */
   index: number;
-  /** The step's `idx`; steps run in increasing `idx` order. */
+  /** The step's `idx`; steps without `depends_on` wait for the step before them by idx. */
   idx: number;
   /** The step's name, unique in the recipe. */
   name: string;
-  /** Step kind; only `deno` steps are supported. */
-  type: "deno";
-  /** The `module:` value as written; resolved when planning. */
-  module: string;
-  /** Name of the exported scriptlet class to run. */
-  function: string;
-  /** The step's args, passed to it as params (empty when absent). */
-  args: Record<string, JsonValue>;
   /** Context keys that must exist after the step for it to succeed (`success.ctx_has_keys`). */
   success: { ctxHasKeys: string[] };
   /** Names of the steps this one waits for; undefined means "the step before it by idx". */
@@ -116,6 +118,53 @@ export interface Step {
   /** The step's `permissions:` block as written, when it has one. */
   permissions?: PermissionSpec;
 }
+
+/** A TypeScript scriptlet run in a Worker. */
+export interface DenoStep extends StepCommon {
+  /** Step kind. */
+  type: "deno";
+  /** The `module:` value as written; resolved when planning. */
+  module: string;
+  /** Name of the exported scriptlet class to run. */
+  function: string;
+  /** The step's args, passed to it as params (empty when absent). */
+  args: Record<string, JsonValue>;
+}
+
+/** An external command printing one JSON envelope line. */
+export interface ShellStep extends StepCommon {
+  /** Step kind. */
+  type: "shell";
+  /** A script or executable run without a shell (argv = script + args); or `run` is set. */
+  script?: string;
+  /** A command line run with `/bin/sh -c`; or `script` is set. */
+  run?: string;
+  /** Extra argv entries (never pasted into a shell string). */
+  args: string[];
+  /** Extra environment variables. */
+  env: Record<string, string>;
+  /** Working directory, relative to the base directory. @default the base directory */
+  cwd?: string;
+}
+
+/** A scriptlet of the original Python framework, run through orch's bridge. */
+export interface PythonStep extends StepCommon {
+  /** Step kind. */
+  type: "python";
+  /** Dotted module path, e.g. `orchestrator.scriptlets.python.steps.compute_numbers`. */
+  module: string;
+  /** The scriptlet class. */
+  function: string;
+  /** Params passed to `run(ctx, params)`. */
+  args: Record<string, JsonValue>;
+  /** Extra `sys.path` entries, relative to the base directory. */
+  pythonPath: string[];
+  /** Run in a fresh Python process instead of the shared bridge. */
+  isolate: boolean;
+}
+
+/** A validated step, normalised. */
+export type Step = DenoStep | ShellStep | PythonStep;
 
 /** A validated recipe. Steps are sorted by `idx`. */
 export interface Recipe {
@@ -165,21 +214,20 @@ export function validateRecipe(source: YamlSource): Recipe {
     throw new RecipeValidationError(_byPosition(issues));
   }
   const doc = parsed.data;
-  const steps: Step[] = doc.steps.map((s, index) => ({
-    index,
-    idx: s.idx,
-    name: s.name,
-    type: "deno",
-    module: s.module,
-    function: s.function,
-    args: (s.args ?? {}) as Record<string, JsonValue>,
-    success: { ctxHasKeys: s.success?.ctx_has_keys ?? [] },
-    dependsOn: s.depends_on,
-    retry: s.retry ? _retryPolicy(s.retry) : NO_RETRY,
-    timeoutMs: s.timeout === undefined ? undefined : durationMs(s.timeout),
-    parallel: s.parallel,
-    permissions: s.permissions,
-  }));
+  const steps: Step[] = doc.steps.map((s, index) => {
+    const common: StepCommon = {
+      index,
+      idx: s.idx,
+      name: s.name,
+      success: { ctxHasKeys: s.success?.ctx_has_keys ?? [] },
+      dependsOn: s.depends_on,
+      retry: s.retry ? _retryPolicy(s.retry) : NO_RETRY,
+      timeoutMs: s.timeout === undefined ? undefined : durationMs(s.timeout),
+      parallel: s.parallel,
+      permissions: s.permissions,
+    };
+    return typedStep(common, s);
+  });
   steps.sort((a, b) => a.idx - b.idx);
   return {
     file,
@@ -229,7 +277,8 @@ export function recipeJsonSchema(): Record<string, unknown> {
   return { ...schema, title: "orch recipe" };
 }
 
-type IssueAt = (path: PathSegment[], message: string, at?: "key" | "value") => Issue;
+/** Builds an issue at a field path (positions come from the YAML source). */
+export type IssueAt = (path: PathSegment[], message: string, at?: "key" | "value") => Issue;
 
 /** Rules zod cannot express, checked on the raw document so they add to the schema's issues. */
 function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
@@ -258,12 +307,7 @@ function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
         ));
       } else idxs.set(s.idx, i);
     }
-    if (s.type === "shell" || s.type === "python") {
-      issues.push(issue(
-        ["steps", i, "type"],
-        `step type "${s.type}" is not supported yet by this version of orch; use type: deno`,
-      ));
-    }
+    issues.push(...typeFieldIssues(s, ["steps", i], issue));
     for (const [key, what] of Object.entries(NOT_YET)) {
       if (Object.hasOwn(s, key)) {
         issues.push(issue(

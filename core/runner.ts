@@ -9,7 +9,7 @@ import { Context, type ContextDelta } from "./context.ts";
 import { type Envelope, fail } from "./envelope.ts";
 import { UsageError } from "./errors.ts";
 import type { AttemptRecord, EventSink, StepStatus } from "./events.ts";
-import { denoWorkerExecutor } from "./executors/deno_worker.ts";
+import { stepExecutor } from "./executors/by_type.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
 import { ancestry, schedule, type Selection, selectSteps } from "./scheduler.ts";
@@ -124,7 +124,7 @@ class _Run {
   constructor(plan: Plan, options: ExecuteOptions) {
     this.#plan = plan;
     this.#context = options.context ?? new Context();
-    this.executor = options.executor ?? denoWorkerExecutor();
+    this.executor = options.executor ?? stepExecutor();
     this.emit = options.onEvent ?? (() => {});
   }
 
@@ -197,8 +197,7 @@ class _Run {
       return await this.executor.run(
         {
           step,
-          moduleUrl: planned.module.url,
-          exportName: planned.step.function,
+          target: planned.target,
           params: planned.step.args,
           snapshot: this.#context.snapshot(),
           baseDir: this.#plan.baseDir,

@@ -84,6 +84,7 @@ Deno.test("deno compile embeds every step, the step Worker, recipes, data and np
     "main.ts",
     "core/worker/step_worker.ts",
     "core/executors/deno_worker.ts",
+    "core/python/bridge.py",
     "data/numbers.csv",
     ...await _filesIn("steps", ".ts"),
     ...await _filesIn("recipes", ".yaml"),

@@ -180,7 +180,7 @@ const WRONG_TYPES: [string, unknown, RegExp][] = [
   ["steps[0].function", false, /^expected string, found boolean false$/],
   ["steps[0].function", "1abc", /^function must be an exported class name, found string "1abc"$/],
   ["steps[0].description", 5, /^expected string, found number 5$/],
-  ["steps[0].args", [1], /^expected mapping, found a list$/],
+  ["steps[0].args", [1], /^expected a mapping of params \(deno, python\) or a list of strings/],
   ["steps[0].success", "a.b", /^expected mapping, found string "a.b"$/],
   ["steps[0].success.ctx_has_keys", "a.b", /^expected list, found string "a.b"$/],
   ["steps[0].success.ctx_has_keys[0]", "Bad", /^context keys are dotted.*found string "Bad"$/],
@@ -260,13 +260,43 @@ Deno.test("duplicate step names and duplicate idx are errors naming both steps",
   assert.equal(name.line, idx.line! + 1);
 });
 
-for (const type of ["shell", "python"]) {
-  Deno.test(`type ${type} is not supported yet`, () => {
-    const d = doc();
-    d.steps[0].type = type;
-    issueAt(issuesOf(d), "steps[0].type", /not supported yet/);
-  });
-}
+Deno.test("a shell step needs script or run, and module/function are not its fields", () => {
+  const d = doc();
+  d.steps[0].type = "shell";
+  const issues = issuesOf(d);
+  issueAt(issues, "steps[0]", /a shell step needs "script" .* or "run"/);
+  issueAt(issues, "steps[0].module", /"module" is not used by shell steps/);
+  issueAt(issues, "steps[0].function", /"function" is not used by shell steps/);
+});
+
+Deno.test("a shell step with both script and run, or mapping args, is refused", () => {
+  const d = doc();
+  Object.assign(d.steps[0], { type: "shell", script: "a.sh", run: "echo", args: { a: 1 } });
+  delete d.steps[0].module;
+  delete d.steps[0].function;
+  const issues = issuesOf(d);
+  issueAt(issues, "steps[0]", /takes "script" or "run", not both/);
+  issueAt(issues, "steps[0].args", /shell step args are a list of strings, found a mapping/);
+});
+
+Deno.test("shell and python steps are normalised with their own fields", () => {
+  const d = doc(2);
+  Object.assign(d.steps[0], { type: "shell", run: "echo hi", args: ["a"], env: { M: "1" } });
+  delete d.steps[0].module;
+  delete d.steps[0].function;
+  Object.assign(d.steps[1], { type: "python", python_path: ["lib"], isolate: true });
+  const [shell, python] = validate(stringify(d)).steps;
+  assert.equal(shell.type, "shell");
+  assert.deepEqual(shell.args, ["a"]);
+  assert.equal(python.type, "python");
+  assert.deepEqual((python as { pythonPath: string[] }).pythonPath, ["lib"]);
+});
+
+Deno.test("a deno step without module names the missing field", () => {
+  const d = doc();
+  delete d.steps[0].module;
+  issueAt(issuesOf(d), "steps[0].module", /missing required field "module"/);
+});
 
 Deno.test('a well-formed step-level cache_key is "not supported yet"', () => {
   const d = doc();

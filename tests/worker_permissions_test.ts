@@ -18,8 +18,11 @@ Deno.test("a step granted only read: [its data dir] still loads from steps/ and 
   try {
     const attempt = {
       step: "compute_numbers",
-      moduleUrl: new URL("../steps/compute_numbers.ts", import.meta.url).href,
-      exportName: "ComputeNumbers",
+      target: {
+        type: "deno" as const,
+        moduleUrl: new URL("../steps/compute_numbers.ts", import.meta.url).href,
+        exportName: "ComputeNumbers",
+      },
       snapshot: {},
       baseDir: dir,
       permissions: { read: [`${dir}/data`] },

@@ -14,8 +14,7 @@ const READ_ONLY: Deno.PermissionOptionsObject = { read: true };
 function attempt(file: string, exportName: string, params: unknown = {}): StepAttempt {
   return {
     step: exportName.toLowerCase(),
-    moduleUrl: fixture(file),
-    exportName,
+    target: { type: "deno", moduleUrl: fixture(file), exportName },
     params,
     snapshot: {},
     baseDir: Deno.cwd(),

@@ -23,7 +23,7 @@ import { buildGraph, renderGraph } from "../graph.ts";
 import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { type ConsoleView, consoleView, OUTPUT_MODES, type OutputMode } from "./console_view.ts";
-import { planSingleStep } from "./single_step.ts";
+import { type ExternalStepFields, planExternalStep, planSingleStep } from "./single_step.ts";
 
 /** What main.ts prints and exits with. */
 export interface CliOutcome {
@@ -192,8 +192,9 @@ async function cmdList(args: string[]): Promise<CliOutcome> {
     idx: p.step.idx,
     name: p.step.name,
     type: p.step.type,
-    module: p.step.module,
-    function: p.step.function,
+    ...(p.step.type === "shell"
+      ? { [p.step.script !== undefined ? "script" : "run"]: p.step.script ?? p.step.run }
+      : { module: p.step.module, function: p.step.function }),
     args: p.step.args,
     depends_on: p.deps,
     ...(p.description ? { description: p.description } : {}),
@@ -240,30 +241,73 @@ async function cmdGraph(args: string[]): Promise<CliOutcome> {
 
 async function cmdStep(args: string[]): Promise<CliOutcome> {
   const { values, positionals } = _parse(args, {
+    type: { type: "string", default: "deno" },
     params: { type: "string", default: "{}" },
     function: { type: "string" },
     name: { type: "string" },
     context: { type: "string" },
     "context-out": { type: "string" },
     output: { type: "string", default: "prefixed" },
+    script: { type: "string" },
+    run: { type: "string" },
+    args: { type: "string" },
+    env: { type: "string" },
+    cwd: { type: "string" },
+    module: { type: "string" },
+    "python-path": { type: "string" },
+    isolate: { type: "boolean" },
   });
-  const spec = _onePositional(positionals, undefined, "step");
-  let params: unknown;
-  try {
-    params = JSON.parse(values.params as string);
-  } catch (err) {
+  const type = values.type as string;
+  if (type !== "deno" && type !== "shell" && type !== "python") {
+    const hint = didYouMean(type, ["deno", "shell", "python"]);
     throw new UsageError(
-      `--params is not valid JSON: ${(err as Error).message}`,
-      `quote it for the shell: --params '{"src":"data/numbers.csv"}'`,
+      `unknown --type "${type}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      "use --type deno, shell or python",
     );
   }
+  const params = _jsonFlag(values.params as string, "--params", `'{"src":"data/numbers.csv"}'`);
   const view = _consoleView(values.output as string);
   const context = await _startContext(values.context as string | undefined, view);
-  const plan = await planSingleStep(spec, params, {
+  const options = {
     ..._recipeOptions(values),
     exportName: values.function as string | undefined,
     name: values.name as string | undefined,
-  });
+  };
+  let plan;
+  if (type === "deno") {
+    const spec = _onePositional(positionals, undefined, "step");
+    plan = await planSingleStep(spec, params, options);
+  } else {
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `a ${type} step takes no positional argument, got "${positionals[0]}"`,
+        type === "shell" ? "use --script FILE or --run CMD" : "use --module M --function F",
+      );
+    }
+    const fields: ExternalStepFields = type === "shell"
+      ? {
+        type,
+        script: values.script,
+        run: values.run,
+        args: values.args === undefined
+          ? undefined
+          : _jsonFlag(values.args as string, "--args", `'["a"]'`),
+        env: values.env === undefined
+          ? undefined
+          : _jsonFlag(values.env as string, "--env", `'{"K":"v"}'`),
+        cwd: values.cwd,
+      }
+      : {
+        type,
+        module: values.module,
+        function: values.function,
+        args: params,
+        python_path: (values["python-path"] as string | undefined)?.split(":").filter(Boolean),
+        isolate: values.isolate,
+      };
+    for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
+    plan = await planExternalStep(fields, options);
+  }
   const result = await executePlan(plan, { context, onEvent: view });
   const step = result.steps[0];
   if (step.status !== "ok") {
@@ -274,6 +318,18 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
   }
   if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
   return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+/** Parses a JSON-valued flag; a parse error is a usage error showing an example. */
+function _jsonFlag(text: string, flag: string, example: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `${flag} is not valid JSON: ${(err as Error).message}`,
+      `quote it for the shell: ${flag} ${example}`,
+    );
+  }
 }
 
 function cmdSchema(args: string[]): Promise<CliOutcome> {
@@ -303,8 +359,10 @@ interface ListedStep {
   idx: number;
   name: string;
   type: string;
-  module: string;
-  function: string;
+  module?: string;
+  function?: string;
+  script?: string;
+  run?: string;
   args: unknown;
   depends_on: string[];
 }
@@ -318,8 +376,8 @@ function _table(steps: ListedStep[]): string[] {
       s.name,
       s.depends_on.join(",") || "-",
       s.type,
-      s.module,
-      s.function,
+      s.module ?? s.script ?? s.run ?? "-",
+      s.function ?? "-",
       JSON.stringify(s.args),
     ]),
   ];

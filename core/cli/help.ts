@@ -99,13 +99,26 @@ Options:
   -o, --out FILE          write the graph text to FILE instead of into the JSON line
 ${COMMON}`,
   step: `Usage: orch step MODULE --params JSON [options]
+       orch step --type shell (--script FILE | --run CMD) [--args JSON] [--env JSON] [--cwd DIR]
+       orch step --type python --module M --function F [--params JSON] [--python-path A:B]
 
-Runs one scriptlet alone, in a Worker, through the same allowlist as recipes.
+Runs one step alone, with the same checks as in a recipe: a deno scriptlet in a Worker through
+the module allowlist; a shell step's command (granted run for that executable) or a python
+scriptlet through orch's bridge, both held to the one-JSON-line envelope contract.
 
 Options:
-  --params JSON           the step's params (default {})
-  --function NAME         the exported class (default: the module's only scriptlet export)
+  --type deno|shell|python  the step type (default deno)
+  --params JSON           the step's params (default {}; deno and python)
+  --function NAME         the class (deno default: the module's only scriptlet export)
   --name NAME             the step name used in the envelope and history (default: file name)
+  --script FILE           shell: the script or executable, run without a shell
+  --run CMD               shell: a command line run with /bin/sh -c
+  --args JSON             shell: a JSON list of argv entries, e.g. '["data.csv"]'
+  --env JSON              shell: extra environment variables, e.g. '{"MODE":"strict"}'
+  --cwd DIR               shell: the working directory
+  --module M              python: the dotted module path
+  --python-path A:B       python: extra sys.path entries
+  --isolate               python: a fresh Python process instead of the shared bridge
   --context FILE          read the starting context from FILE
   --context-out FILE      write the resulting context to FILE (only if the step succeeded)
 ${OUTPUT}

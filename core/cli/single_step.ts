@@ -1,14 +1,16 @@
 /**
  * @module
- * Builds a one-step Plan for `orch step MODULE --params ...`: the module goes through the same
- * allowlist and Worker inspection as a recipe step.
+ * Builds a one-step Plan for `orch step`: a deno module goes through the same allowlist and
+ * Worker inspection as a recipe step; a shell or python step is a one-step recipe built from the
+ * flags and planned like any recipe (same schema, contract and target checks).
  */
 import { StepLoadError, UsageError } from "../errors.ts";
 import { inspectModules } from "../executors/deno_worker.ts";
 import { computeGrant } from "../permissions.ts";
 import { resolveModule } from "../loader.ts";
 import type { Plan } from "../plan.ts";
-import { NO_RETRY } from "../recipe.ts";
+import { NO_RETRY, validateRecipe } from "../recipe.ts";
+import { planRun } from "../plan.ts";
 import type { JsonValue } from "../json_safe.ts";
 import { formatParamIssues } from "../params.ts";
 
@@ -70,10 +72,40 @@ export async function planSingleStep(
         retry: NO_RETRY,
       },
       module,
+      target: { type: "deno", moduleUrl: module.url, exportName },
       permissions: computeGrant(undefined, { baseDir: options.baseDir }).grant,
       description: found.description,
       deps: [],
       parallel: false,
     }],
   };
+}
+
+/** The fields of an external step given on the command line (as in a recipe). */
+export type ExternalStepFields = Record<string, unknown> & { type: "shell" | "python" };
+
+/**
+ * Plans one shell or python step given by flags, as a one-step recipe. A shell step's executable
+ * is granted `run` (the operator named it on the command line) besides the default read grant.
+ */
+export async function planExternalStep(
+  fields: ExternalStepFields,
+  options: SingleStepOptions,
+): Promise<Plan> {
+  const name = options.name ?? (fields.type === "shell" ? "shell_step" : "python_step");
+  const step: Record<string, unknown> = { idx: 1, name, ...fields };
+  if (fields.type === "shell") {
+    const executable = typeof fields.script === "string" ? fields.script : "/bin/sh";
+    step.permissions = { read: [options.baseDir], run: [executable] };
+  }
+  const value = {
+    test_meta: { test_id: `step:${name}`, tester: "orch step", description: "one step" },
+    steps: [step],
+  };
+  const recipe = validateRecipe({
+    file: "(command line)",
+    value,
+    locate: () => ({ line: 1, col: 1 }),
+  });
+  return await planRun(recipe, { baseDir: options.baseDir, allowModules: options.allowModules });
 }

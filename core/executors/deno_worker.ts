@@ -51,13 +51,17 @@ export function denoWorkerExecutor(options: DenoWorkerOptions = {}): DenoWorkerE
   return {
     async run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome> {
       const start = performance.now();
+      const { target } = attempt;
+      if (target.type !== "deno") {
+        throw new Error(`the Worker executor runs deno steps, not ${target.type} steps`);
+      }
       const reply = await pool.run(
         {
           permissions: attempt.permissions,
           request: {
             kind: "run",
-            moduleUrl: attempt.moduleUrl,
-            exportName: attempt.exportName,
+            moduleUrl: target.moduleUrl,
+            exportName: target.exportName,
             params: attempt.params,
             snapshot: attempt.snapshot,
             step: attempt.step,

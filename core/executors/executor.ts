@@ -6,14 +6,47 @@
 import type { ContextDelta, JsonValue } from "../context.ts";
 import type { Envelope } from "../envelope.ts";
 
+/** What to run, by step type (resolved when planning). */
+export type AttemptTarget =
+  | {
+    /** A TS scriptlet in a Worker. */
+    type: "deno";
+    /** file: URL of the step module. */
+    moduleUrl: string;
+    /** Name of the exported scriptlet class. */
+    exportName: string;
+  }
+  | {
+    /** An external command. */
+    type: "shell";
+    /** argv: `[script, ...args]`, or `["/bin/sh", "-c", run, name, ...args]`. */
+    command: string[];
+    /** Extra environment variables. */
+    env: Record<string, string>;
+    /** Absolute working directory. */
+    cwd: string;
+  }
+  | {
+    /** A Python scriptlet through orch's bridge. */
+    type: "python";
+    /** Dotted module path. */
+    module: string;
+    /** The scriptlet class. */
+    function: string;
+    /** Absolute extra sys.path entries (the working directory always comes first). */
+    pythonPath: string[];
+    /** Run in a fresh process instead of the shared bridge. */
+    isolate: boolean;
+    /** Absolute working directory. */
+    cwd: string;
+  };
+
 /** Everything an executor needs for one attempt. */
 export interface StepAttempt {
   /** The step's name. */
   step: string;
-  /** file: URL of the step module. */
-  moduleUrl: string;
-  /** Name of the exported scriptlet class. */
-  exportName: string;
+  /** What to run. */
+  target: AttemptTarget;
   /** The step's args, passed to it as params. */
   params: unknown;
   /** Copy of the context the step starts from. */

@@ -1,0 +1,29 @@
+/**
+ * @module
+ * The run's executor: sends each attempt to the executor of its step type (deno Workers, shell
+ * processes, the Python bridge) and closes them all when the run ends.
+ */
+import { type DenoWorkerExecutor, denoWorkerExecutor } from "./deno_worker.ts";
+import type { Executor } from "./executor.ts";
+import { pythonExecutor } from "./python.ts";
+import { shellExecutor } from "./shell.ts";
+
+/** One executor per step type, behind one Executor; also inspects deno modules. */
+export function stepExecutor(): DenoWorkerExecutor {
+  const deno = denoWorkerExecutor();
+  const byType: Record<string, Executor> = {
+    deno,
+    shell: shellExecutor(),
+    python: pythonExecutor(),
+  };
+  return {
+    run: (attempt, signal, onLog) => byType[attempt.target.type].run(attempt, signal, onLog),
+    inspect: deno.inspect,
+    close() {
+      for (const executor of Object.values(byType)) executor.close?.();
+    },
+    get workersStarted() {
+      return deno.workersStarted;
+    },
+  };
+}
