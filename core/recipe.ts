@@ -53,7 +53,11 @@ const StepSchema = z.strictObject({
   }).optional(),
   timeout: Duration.optional(),
   parallel: z.boolean().optional(),
-  cache_key: z.string().optional(),
+  cache_key: z.string().min(1, { error: "expected a non-empty string (or auto)" }).optional(),
+  inputs: z.strictObject({
+    files: z.array(z.string().min(1, { error: "expected a non-empty string" })).optional(),
+    ctx: z.array(ContextKey).optional(),
+  }).optional(),
   permissions: PermissionsSchema.optional(),
 });
 
@@ -70,9 +74,7 @@ export const RecipeSchema = z.strictObject({
 });
 
 /** Keys the schema knows but this version cannot act on yet; using one is an error. */
-const NOT_YET: Record<string, string> = {
-  cache_key: "step caching",
-};
+const NOT_YET: Record<string, string> = {};
 
 /** When and how often a failed step is tried again. */
 export interface RetryPolicy {
@@ -117,7 +119,28 @@ export interface StepCommon {
   parallel?: boolean;
   /** The step's `permissions:` block as written, when it has one. */
   permissions?: PermissionSpec;
+  /**
+   * `cache_key:` as written: `auto` (fingerprint the step's inputs, see core/fingerprint.ts) or
+   * an explicit key; absent means the step is never cached.
+   */
+  cacheKey?: string;
+  /**
+   * What the step declares it reads (`inputs:`): files relative to the base directory and
+   * context keys. validateRecipe always sets it; steps built in code may leave it out (= none).
+   */
+  inputs?: StepInputs;
 }
+
+/** The inputs a step declares, besides those found in its args. */
+export interface StepInputs {
+  /** Files, relative to the base directory, whose bytes the step reads. */
+  files: string[];
+  /** Context keys whose values the step reads. */
+  ctx: string[];
+}
+
+/** The inputs of a step that declares none. */
+export const NO_INPUTS: StepInputs = { files: [], ctx: [] };
 
 /** A TypeScript scriptlet run in a Worker. */
 export interface DenoStep extends StepCommon {
@@ -225,6 +248,8 @@ export function validateRecipe(source: YamlSource): Recipe {
       timeoutMs: s.timeout === undefined ? undefined : durationMs(s.timeout),
       parallel: s.parallel,
       permissions: s.permissions,
+      cacheKey: s.cache_key,
+      inputs: { files: s.inputs?.files ?? [], ctx: s.inputs?.ctx ?? [] },
     };
     return typedStep(common, s);
   });
@@ -426,6 +451,7 @@ function _allowedKeys(path: PathSegment[]): string[] {
     "steps.#.success": StepSchema.shape.success.unwrap(),
     "steps.#.retry": StepSchema.shape.retry.unwrap(),
     "steps.#.permissions": PermissionsSchema,
+    "steps.#.inputs": StepSchema.shape.inputs.unwrap(),
     "permissions": PermissionsSchema,
     "context": RecipeSchema.shape.context.unwrap(),
   };
@@ -459,7 +485,7 @@ function _stripExtensions(value: unknown): unknown {
     const steps = root.steps.map((s) => {
       const step = strip(s) as Record<string, unknown>;
       if (step && typeof step === "object" && !Array.isArray(step)) {
-        for (const key of ["success", "retry", "permissions"]) {
+        for (const key of ["success", "retry", "permissions", "inputs"]) {
           if (Object.hasOwn(step, key)) step[key] = strip(step[key]);
         }
       }

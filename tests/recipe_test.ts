@@ -298,13 +298,24 @@ Deno.test("a deno step without module names the missing field", () => {
   issueAt(issuesOf(d), "steps[0].module", /missing required field "module"/);
 });
 
-Deno.test('a well-formed step-level cache_key is "not supported yet"', () => {
+Deno.test("cache_key and inputs are accepted and normalised", () => {
+  const d = doc(2);
+  d.steps[0].cache_key = "auto";
+  d.steps[0].inputs = { files: ["data/numbers.csv"], ctx: ["numbers.values_v1"] };
+  d.steps[1].inputs = { files: ["a.txt"] };
+  const [first, second] = validate(stringify(d)).steps;
+  assert.equal(first.cacheKey, "auto");
+  assert.deepEqual(first.inputs, { files: ["data/numbers.csv"], ctx: ["numbers.values_v1"] });
+  assert.equal(second.cacheKey, undefined, "no cache_key: never cached");
+  assert.deepEqual(second.inputs, { files: ["a.txt"], ctx: [] });
+});
+
+Deno.test("inputs.ctx keys follow the context key rule and inputs takes no other keys", () => {
   const d = doc();
-  d.steps[0].cache_key = "k";
+  d.steps[0].inputs = { ctx: ["Bad"], file: ["x"] };
   const issues = issuesOf(d);
-  assert.equal(issues.length, 1, JSON.stringify(issues));
-  const i = issueAt(issues, "steps[0].cache_key", /not supported yet/);
-  assert.deepEqual([i.line, i.col], [11, 5], "points at the key");
+  issueAt(issues, "steps[0].inputs.ctx[0]", /^context keys are dotted.*found string "Bad"$/);
+  issueAt(issues, "steps[0].inputs.file", /unknown key "file" \(did you mean "files"\?\)/);
 });
 
 Deno.test("depends_on, retry, timeout, parallel and permissions are normalised", () => {
@@ -373,14 +384,14 @@ Deno.test("validateRecipe() collects every issue, schema and rules alike", () =>
   delete d.steps[0].module;
   d.steps[1].type = "denoo"; // bad enum
   d.steps[1].idx = 1; // duplicate idx: a rule, found even though the schema failed
-  d.steps[1].cache_key = "k"; // not supported yet
+  d.steps[1].inputs = { ctx: ["Bad"] }; // a bad context key
   const issues = issuesOf(d);
   assert.deepEqual(issues.map((i) => i.path), [
     "steps[0].module",
     "steps[0].modul",
     "steps[1].idx",
     "steps[1].type",
-    "steps[1].cache_key",
+    "steps[1].inputs.ctx[0]",
   ]);
 });
 

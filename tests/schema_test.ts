@@ -69,6 +69,7 @@ Deno.test("the schema is draft-07 with strict objects that allow x- keys", () =>
     "timeout",
     "parallel",
     "cache_key",
+    "inputs",
     "permissions",
   ]);
   assert.deepEqual(step.required, ["idx", "name", "type"], "type-specific fields: see step_types");
@@ -79,6 +80,7 @@ Deno.test("the schema is draft-07 with strict objects that allow x- keys", () =>
     step.properties!.success,
     step.properties!.retry,
     step.properties!.permissions,
+    step.properties!.inputs,
     schema.properties!.context,
     schema.properties!.permissions,
   ];
