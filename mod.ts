@@ -45,7 +45,9 @@ export type {
   ShellStep,
   Step,
   StepCommon,
+  StepInputs,
 } from "./core/recipe.ts";
+export type { Journal, JournalHeader, JournalOptions, JournalRecord } from "./core/journal.ts";
 export type { PermissionKind, PermissionSpec } from "./core/permissions.ts";
 export type { Plan, PlannedStep } from "./core/plan.ts";
 export type { RunResult, StepResult } from "./core/runner.ts";

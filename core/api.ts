@@ -11,6 +11,7 @@ import { ORCH_ROOT } from "./loader.ts";
 import { type Plan, type PlanOptions, planRun } from "./plan.ts";
 import type { DenoWorkerExecutor } from "./executors/deno_worker.ts";
 import { stepExecutor } from "./executors/by_type.ts";
+import type { Journal } from "./journal.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
@@ -49,6 +50,10 @@ export interface RunOptions extends RecipeOptions {
   skip?: string[];
   /** Run this step and every step after it in idx order. */
   resumeFrom?: string;
+  /** Records the run (see ExecuteOptions.journal). @default no journal */
+  journal?: Journal;
+  /** Steps an earlier session committed; not run again (see ExecuteOptions.committed). */
+  committed?: ReadonlySet<string>;
 }
 
 /**
@@ -110,6 +115,8 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
     only: options.only,
     skip: options.skip,
     resumeFrom: options.resumeFrom,
+    journal: options.journal,
+    committed: options.committed,
   });
 }
 

@@ -11,6 +11,7 @@ import { UsageError } from "./errors.ts";
 import type { AttemptRecord, EventSink, StepStatus } from "./events.ts";
 import { stepExecutor } from "./executors/by_type.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
+import type { Journal } from "./journal.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
 import { ancestry, schedule, type Selection, selectSteps } from "./scheduler.ts";
 
@@ -28,6 +29,16 @@ export interface ExecuteOptions extends Selection {
   concurrency?: number;
   /** After a failure, keep running every step that does not depend on it. @default false */
   keepGoing?: boolean;
+  /**
+   * Records every commit (the step's own writes) and the run's events. Before a shell or python
+   * step starts, the run waits until the journal is on disk. @default no journal
+   */
+  journal?: Journal;
+  /**
+   * Steps already committed by an earlier session of this run (resume): they are not run, not
+   * counted and not reported, and count as satisfied dependencies. @default none
+   */
+  committed?: ReadonlySet<string>;
 }
 
 /** How one step ended. */
@@ -72,7 +83,8 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`concurrency must be a positive integer, got ${concurrency}`);
   }
-  const selected = selectSteps(plan.steps, options);
+  const committed = options.committed ?? new Set<string>();
+  const selected = selectSteps(plan.steps, options).filter((p) => !committed.has(p.step.name));
   const run = new _Run(plan, options);
   const signal = options.signal ?? new AbortController().signal;
   run.emit({
@@ -120,12 +132,26 @@ class _Run {
   /** Key → steps of this run that committed it (for fail_on_conflict). */
   #writers = new Map<string, string[]>();
   #ancestors?: Map<string, Set<string>>;
+  #journal?: Journal;
 
   constructor(plan: Plan, options: ExecuteOptions) {
     this.#plan = plan;
     this.#context = options.context ?? new Context();
+    // a resumed run: what the committed steps wrote counts for fail_on_conflict too
+    for (const h of options.committed?.size ? this.#context.history() : []) {
+      if (h.step === undefined || !options.committed!.has(h.step)) continue;
+      this.#writers.set(h.key, [...this.#writers.get(h.key) ?? [], h.step]);
+    }
     this.executor = options.executor ?? stepExecutor();
-    this.emit = options.onEvent ?? (() => {});
+    const journal = options.journal;
+    this.#journal = journal;
+    const onEvent = options.onEvent ?? (() => {});
+    this.emit = journal
+      ? (event) => {
+        journal.event(event);
+        onEvent(event);
+      }
+      : onEvent;
   }
 
   /** Runs a step's attempts until one succeeds, retries run out, or it is cancelled. */
@@ -139,9 +165,16 @@ class _Run {
         : a.envelope;
       return { name, status: a.status, envelope, durationMs: performance.now() - start, attempts };
     };
+    // a shell or python step acts outside orch: what it may depend on must be on disk first
+    if (this.#journal && planned.step.type !== "deno") {
+      await this.#journal.durable();
+      if (signal.aborted) {
+        return end({ status: "cancelled", envelope: _cancelled(name, signal, runSignal) });
+      }
+    }
     for (let n = 1;; n++) {
       this.emit({ kind: "step-start", at: new Date(), step: name, idx, attempt: n });
-      const a = await this.#attempt(planned, signal, runSignal);
+      const a = await this.#attempt(planned, signal, runSignal, attempts);
       const reason = a.envelope.status === "error" ? a.envelope.reason : undefined;
       attempts.push({ attempt: n, status: a.status, reason, durationMs: a.durationMs });
       const kind = a.status === "timeout" ? "timeout" : "error";
@@ -163,7 +196,12 @@ class _Run {
   }
 
   /** One attempt: the executor under the step's timeout, then the commit checks. */
-  async #attempt(planned: PlannedStep, signal: AbortSignal, runSignal: AbortSignal) {
+  async #attempt(
+    planned: PlannedStep,
+    signal: AbortSignal,
+    runSignal: AbortSignal,
+    earlier: AttemptRecord[],
+  ) {
     const { name, timeoutMs } = planned.step;
     const controller = new AbortController();
     const attemptSignal = AbortSignal.any([signal, controller.signal]);
@@ -184,7 +222,7 @@ class _Run {
         return _failed("cancelled", _cancelled(name, signal, runSignal), durationMs);
       }
       if (outcome.status !== "ok") return _failed("failed", outcome.envelope, durationMs);
-      return this.#commit(planned, { ...outcome, durationMs });
+      return this.#commit(planned, { ...outcome, durationMs }, earlier);
     } finally {
       clearTimeout(timer);
     }
@@ -222,7 +260,7 @@ class _Run {
    * it would be after the step and, under fail_on_conflict, that no step the graph does not
    * order before this one wrote the same key; then applies the delta only if everything passed.
    */
-  #commit(planned: PlannedStep, outcome: StepOutcome): _Attempt {
+  #commit(planned: PlannedStep, outcome: StepOutcome, earlier: AttemptRecord[]): _Attempt {
     const name = planned.step.name;
     const { delta, durationMs } = outcome;
     const written = new Set(delta.writes.map((w) => w.key));
@@ -239,12 +277,23 @@ class _Run {
     if (conflict) {
       return { ..._failed("failed", fail(name, conflict), durationMs), retryable: false };
     }
+    const at = new Date();
     try {
-      this.#context.apply(delta, { step: name });
+      this.#context.apply(delta, { step: name, at });
     } catch (err) {
       const reason = `step wrote a bad value: ${(err as Error).message}`;
       return _failed("failed", fail(name, reason), durationMs);
     }
+    const attempts = [...earlier, {
+      attempt: earlier.length + 1,
+      status: "ok" as const,
+      durationMs,
+    }];
+    this.#journal?.commit(
+      name,
+      { at, writes: delta.writes, envelope: outcome.envelope, attempts },
+      durationMs,
+    );
     for (const key of written) this.#writers.set(key, [...this.#writers.get(key) ?? [], name]);
     return { status: "ok", envelope: outcome.envelope, delta, durationMs, retryable: true };
   }

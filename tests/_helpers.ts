@@ -33,6 +33,8 @@ export async function runScript(
       NO_COLOR: "1",
       PATH: Deno.env.get("PATH") ?? "",
       HOME: Deno.env.get("HOME") ?? "",
+      // run directories go to a temp dir, not into the fixture or the repository
+      ORCH_HOME: `${_tempRoot()}/orch_home`,
       ...options.env,
     },
     clearEnv: true,

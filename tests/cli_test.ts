@@ -3,7 +3,7 @@ import { orch, REPO, tempTree } from "./_helpers.ts";
 import { ExitCode } from "../core/errors.ts";
 import { HELP } from "../core/cli/help.ts";
 
-const COMMANDS = ["run", "validate", "list", "step", "schema", "graph"];
+const COMMANDS = ["run", "validate", "list", "step", "schema", "graph", "runs", "show"];
 
 Deno.test("orch run of the example recipe prints one ok line with numbers.stats_v1", async () => {
   const r = await orch(["run", "recipes/example_numbers.yaml"]);
@@ -218,7 +218,7 @@ async function onTerminal(args: string[], env: Record<string, string>): Promise<
   const out = await new Deno.Command("script", {
     args: ["-qec", `${line} 2>&1 >/dev/null`, "/dev/null"], // only stderr reaches the terminal
     cwd: REPO,
-    env: { PATH: Deno.env.get("PATH") ?? "", TERM: "xterm", ...env },
+    env: { PATH: Deno.env.get("PATH") ?? "", TERM: "xterm", ORCH_HOME: await tempTree(), ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",

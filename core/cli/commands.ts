@@ -23,6 +23,7 @@ import { buildGraph, renderGraph } from "../graph.ts";
 import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { type ConsoleView, consoleView, OUTPUT_MODES, type OutputMode } from "./console_view.ts";
+import { listRuns, openRun, runDir, showRun, stateDir } from "./runs.ts";
 import { type ExternalStepFields, planExternalStep, planSingleStep } from "./single_step.ts";
 
 /** What main.ts prints and exits with. */
@@ -48,6 +49,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   graph: cmdGraph,
   step: cmdStep,
   schema: cmdSchema,
+  runs: cmdRuns,
+  show: cmdShow,
 };
 
 /** Dispatches `args` to a command. */
@@ -101,9 +104,19 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
     context: { type: "string" },
     "context-out": { type: "string" },
     output: { type: "string", default: "prefixed" },
+    "state-dir": { type: "string" },
+    resume: { type: "string" },
+    force: { type: "boolean" },
     ..._RUN_FLAGS,
   });
-  const file = _onePositional(positionals, values.recipe as string | undefined, "run");
+  const resume = values.resume as string | undefined;
+  const given = [values.recipe as string | undefined, ...positionals].filter((f) => f);
+  const file = resume !== undefined && given.length === 0
+    ? undefined
+    : _onePositional(positionals, values.recipe as string | undefined, "run");
+  if (resume !== undefined && values.context !== undefined) {
+    throw new UsageError("--resume rebuilds the context from the journal; drop --context");
+  }
   const view = _consoleView(values.output as string);
   const context = await _startContext(values.context as string | undefined, view);
   const controller = new AbortController();
@@ -111,13 +124,32 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   try {
-    const result = await run(file, {
-      ..._recipeOptions(values),
-      ..._runOptions(values),
+    const baseDir = Deno.cwd();
+    const opened = await openRun({
+      file,
+      baseDir,
+      state: stateDir(values["state-dir"] as string | undefined, baseDir),
+      resume,
+      force: values.force === true,
       context,
-      onEvent: view,
-      signal: controller.signal,
     });
+    const { journal } = opened;
+    let result;
+    try {
+      result = await run(opened.file, {
+        ..._recipeOptions(values),
+        ..._runOptions(values),
+        context: opened.resumed?.context ?? context,
+        committed: opened.resumed?.committed,
+        onEvent: view,
+        signal: controller.signal,
+        journal,
+      });
+    } catch (err) {
+      await journal.abandon();
+      throw err;
+    }
+    await journal.close(result);
     if (values["context-out"] && result.status !== "interrupted") {
       await writeContextFile(values["context-out"] as string, result.context);
     }
@@ -125,7 +157,10 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
       ctx_keys: result.context.keys(),
       steps: result.counts,
       duration_ms: Math.round(result.durationMs),
+      run_id: journal.runId,
+      run_dir: journal.dir,
     };
+    const again = { resume: `orch run --resume ${journal.runId}` };
     const failedSteps = result.steps.filter((s) => s.status === "failed" || s.status === "timeout")
       .map((s) => s.name);
     if (result.status === "interrupted") {
@@ -138,6 +173,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
           ...(cancelled ? { step: cancelled } : {}),
           failed_steps: failedSteps,
           ...summary,
+          ...again,
         },
         exitCode: ExitCode.interrupted,
       };
@@ -151,6 +187,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
           step: result.failed.step,
           failed_steps: failedSteps,
           ...summary,
+          ...again,
         },
         exitCode: ExitCode.stepFailed,
       };
@@ -160,6 +197,34 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
   }
+}
+
+async function cmdRuns(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    "state-dir": { type: "string" },
+    limit: { type: "string", default: "20" },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError("runs takes no argument", "see orch runs --help");
+  }
+  const limit = values.limit as string;
+  if (!/^[1-9][0-9]*$/.test(limit)) {
+    throw new UsageError(`--limit must be a positive integer, got "${limit}"`);
+  }
+  const baseDir = Deno.cwd();
+  const state = stateDir(values["state-dir"] as string | undefined, baseDir);
+  const runs = await listRuns(state, Number(limit));
+  return { json: { status: "ok", runs }, exitCode: ExitCode.ok };
+}
+
+async function cmdShow(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, { "state-dir": { type: "string" } });
+  const id = _onePositional(positionals, undefined, "show");
+  const baseDir = Deno.cwd();
+  const dir = runDir(id, stateDir(values["state-dir"] as string | undefined, baseDir), baseDir);
+  const { run, context } = await showRun(dir);
+  getLogger("orch").info(`run ${run.run_id}: ${run.status}, ${run.committed} step(s) committed`);
+  return { json: { status: "ok", run_dir: dir, run, context }, exitCode: ExitCode.ok };
 }
 
 async function cmdValidate(args: string[]): Promise<CliOutcome> {

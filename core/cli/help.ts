@@ -40,6 +40,8 @@ Commands:
   graph RECIPE       print the dependency graph (Mermaid or DOT)
   step MODULE        run one scriptlet alone with --params (debugging)
   schema             print the recipe JSON Schema
+  runs               list recent runs (id, recipe, status, start, duration)
+  show RUN           print one run's summary and final context
 
 Options:
   -h, --help         show help (also: orch <command> --help)
@@ -48,11 +50,17 @@ Options:
 stdout carries exactly one JSON line (the result); logs go to stderr.
 Exit codes: 0 ok, 1 a step or assertion failed, 2 invalid usage/recipe/module, 130 interrupted.`,
   run: `Usage: orch run RECIPE [options]     (or: orch run --recipe RECIPE)
+       orch run --resume RUN [RECIPE] [--force] [options]
 
 Validates the whole recipe first (schema, modules, params), then runs each step once its
 depends_on steps succeeded (parallel-safe steps together, other steps alone), checks each
 step's success.ctx_has_keys, retries and times out steps as the recipe says, and by default
 stops at the first failure: running steps are cancelled, their dependents skipped.
+
+Each run gets an id and a directory STATE/runs/<run_id>/ (STATE: --state-dir, else ORCH_HOME,
+else .orch) holding journal.jsonl (every step's commit, written at once and fsynced within a
+few ms), context.json and run.json. The result line carries run_id and run_dir; a failed or
+interrupted (Ctrl-C, SIGTERM: exit 130) run's line says how to resume it.
 
 Options:
   --recipe RECIPE         the recipe file (instead of the positional argument)
@@ -64,6 +72,12 @@ Options:
   --skip C                do not run these steps (repeatable or comma-separated)
   --resume-from S         run S and every step after it in idx order
                           (steps left out by a filter are neither run nor counted)
+  --state-dir DIR         keep run directories under DIR/runs/ (default: ORCH_HOME, else .orch)
+  --resume RUN            continue run RUN (an id or a run directory): rebuild the context from
+                          its journal, keep every committed step (not run, not counted) and run
+                          the rest as their dependencies allow; the recipe defaults to the
+                          run's. A recipe whose sha256 changed since is refused (exit 2)
+  --force                 with --resume: resume even though the recipe changed
 ${OUTPUT}
 ${CEILING}
 ${COMMON}`,
@@ -123,6 +137,22 @@ Options:
   --context-out FILE      write the resulting context to FILE (only if the step succeeded)
 ${OUTPUT}
 ${COMMON}`,
+  runs: `Usage: orch runs [--state-dir DIR] [--limit N]
+
+Lists the most recent runs (default 20), newest first, as JSON on stdout (run_id, recipe, test_id,
+status, started_at, duration_ms, committed steps, sessions) and a table on stderr. Status is ok,
+failed, interrupted, running, or crashed (its process died without ending the run: resume it).
+
+Options:
+  --state-dir DIR         where run directories live (default: ORCH_HOME, else .orch)
+  --limit N               list at most N runs (default 20)`,
+  show: `Usage: orch show RUN [--state-dir DIR]
+
+Prints one run's summary (run.json) and its final context (context.json, or rebuilt from the
+journal when the run never ended) as one JSON line. RUN is a run id or a run directory.
+
+Options:
+  --state-dir DIR         where run directories live (default: ORCH_HOME, else .orch)`,
   schema: `Usage: orch schema
 
 Prints the recipe JSON Schema (draft-07), generated from orch's zod schema. Editors use it

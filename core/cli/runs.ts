@@ -1,0 +1,181 @@
+/**
+ * @module
+ * The CLI side of run directories: where they live (`--state-dir`, `ORCH_HOME`, `.orch/`),
+ * opening a new or resumed run's journal for `orch run`, and the `runs` and `show` commands.
+ */
+import { findRecipe } from "../api.ts";
+import type { Context } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { Journal, newRunId, type Replayed, replayJournal, type RunSummary } from "../journal.ts";
+import { stderrSink } from "../log.ts";
+import { pidAlive } from "../run_lock.ts";
+
+/** The state directory: `--state-dir`, else `ORCH_HOME`, else `.orch`, relative to baseDir. */
+export function stateDir(flag: string | undefined, baseDir: string): string {
+  const dir = flag ?? Deno.env.get("ORCH_HOME") ?? ".orch";
+  return dir.startsWith("/") ? dir : `${baseDir}/${dir}`;
+}
+
+/** A run's directory from its id (under the state dir) or a path to the directory itself. */
+export function runDir(idOrDir: string, state: string, baseDir: string): string {
+  const dir = idOrDir.includes("/") ? idOrDir : `${state}/runs/${idOrDir}`;
+  try {
+    Deno.statSync(`${dir}/journal.jsonl`);
+  } catch {
+    throw new UsageError(
+      `no run "${idOrDir}": ${dir}/journal.jsonl does not exist`,
+      `orch runs${state.endsWith("/.orch") ? "" : ` --state-dir ${state}`} lists the runs`,
+    );
+  }
+  return dir.startsWith("/") ? dir : `${baseDir}/${dir}`;
+}
+
+/** What `orch run` needs to journal a run: the journal, the recipe, the resumed state. */
+export interface OpenedRun {
+  journal: Journal;
+  /** The recipe to run (as given, or the journal's when resuming without one). */
+  file: string;
+  /** When resuming: the rebuilt context and the committed steps. */
+  resumed?: Replayed;
+}
+
+/**
+ * Opens a new run directory, or the one `resume` names: takes its lock, reads its journal and
+ * refuses a changed recipe unless `force`.
+ */
+export async function openRun(options: {
+  file?: string;
+  state: string;
+  resume?: string;
+  force: boolean;
+  context: Context;
+  /** Where a relative recipe or run directory is found. */
+  baseDir: string;
+}): Promise<OpenedRun> {
+  if (options.resume === undefined) {
+    const file = options.file!;
+    const { path, sha256 } = await _recipeHash(file, options.baseDir);
+    const runId = newRunId();
+    const journal = await Journal.open(`${options.state}/runs/${runId}`, {
+      runId,
+      recipe: path,
+      recipeSha256: sha256,
+      context: options.context,
+    });
+    await journal.started();
+    return { journal, file };
+  }
+  const dir = runDir(options.resume, options.state, options.baseDir);
+  const before = await replayJournal(dir);
+  const file = options.file ?? before.recipe;
+  const { path, sha256 } = await _recipeHash(file, options.baseDir);
+  if (sha256 !== before.recipeSha256 && !options.force) {
+    throw new UsageError(
+      `recipe ${path} changed since run ${before.runId} (sha256 ${
+        before.recipeSha256.slice(0, 12)
+      }... in the journal, ${sha256.slice(0, 12)}... now)`,
+      "restore the recipe, or pass --force to resume with the changed recipe",
+    );
+  }
+  const journal = await Journal.open(dir, {
+    runId: before.runId,
+    recipe: path,
+    recipeSha256: sha256,
+  });
+  await journal.started();
+  // read again under the lock: another session may have ended between the first read and now
+  return { journal, file, resumed: await replayJournal(dir) };
+}
+
+async function _recipeHash(file: string, baseDir: string) {
+  const found = await findRecipe(file, baseDir);
+  const path = found.file.startsWith("/") ? found.file : `${baseDir}/${found.file}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound ? "file not found" : String(err);
+    throw new UsageError(`cannot read recipe ${path}: ${why}`);
+  }
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return {
+    path,
+    sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""),
+  };
+}
+
+/** A run's summary as `runs` and `show` report it; a run whose process died says "crashed". */
+export async function readSummary(dir: string): Promise<RunSummary> {
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
+  } catch {
+    const replayed = await replayJournal(dir);
+    const start = replayed.records.find((r) => r.kind === "run-start");
+    summary = {
+      run_id: replayed.runId,
+      recipe: replayed.recipe,
+      recipe_sha256: replayed.recipeSha256,
+      test_id: start?.kind === "run-start" ? start.test_id : "",
+      status: "running",
+      started_at: start?.at ?? "",
+      duration_ms: 0,
+      committed: replayed.committed.size,
+      sessions: replayed.records.filter((r) => r.kind === "run-start").length,
+    };
+  }
+  if (summary.status === "running" && !(await _locked(dir))) summary.status = "crashed";
+  return summary;
+}
+
+async function _locked(dir: string): Promise<boolean> {
+  const pid = Number((await Deno.readTextFile(`${dir}/lock`).catch(() => "")).trim());
+  return Number.isInteger(pid) && pid > 0 && pidAlive(pid);
+}
+
+/** `orch runs`: the recent runs, newest first. */
+export async function listRuns(state: string, limit: number): Promise<RunSummary[]> {
+  const ids: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${state}/runs`)) if (e.isDirectory) ids.push(e.name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  ids.sort().reverse();
+  const out: RunSummary[] = [];
+  for (const id of ids.slice(0, limit)) {
+    try {
+      out.push(await readSummary(`${state}/runs/${id}`));
+    } catch { /* not a run directory (no journal yet): not listed */ }
+  }
+  for (const line of _table(out)) stderrSink(line);
+  return out;
+}
+
+/** `orch show`: one run's summary and its final context (rebuilt from the journal if needed). */
+export async function showRun(dir: string): Promise<{ run: RunSummary; context: unknown }> {
+  const run = await readSummary(dir);
+  let context: unknown;
+  try {
+    if (run.status === "running" || run.status === "crashed") throw new Error("not final");
+    context = JSON.parse(await Deno.readTextFile(`${dir}/context.json`));
+  } catch {
+    context = (await replayJournal(dir)).context.toJSON();
+  }
+  return { run, context };
+}
+
+function _table(runs: RunSummary[]): string[] {
+  const rows = [
+    ["RUN", "STATUS", "STARTED", "DURATION", "RECIPE"],
+    ...runs.map((r) => [
+      r.run_id,
+      r.status,
+      r.started_at,
+      `${(r.duration_ms / 1000).toFixed(1)} s`,
+      r.recipe,
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+}
