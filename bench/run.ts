@@ -5,6 +5,8 @@
  * deno.json ...`. Prints a table and writes it to bench/results/latest.json.
  * Usage: `deno task bench [--runs N]` (default 15 timed runs after 2 warm-up runs).
  */
+import { measureCacheRerun } from "./cache_rerun.ts";
+
 const REPO = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 
 interface Workload {
@@ -108,6 +110,14 @@ for (const row of [header, ...table]) {
   );
 }
 
+// The cache workload compares orch with itself: a first run against a fully cached rerun.
+const cache = await measureCacheRerun(1000);
+console.log(
+  `\n${cache.steps} cached shell steps: first run ${cache.firstMs.toFixed(0)} ms, cached ` +
+    `rerun ${cache.cachedMs.toFixed(0)} ms: ${cache.ratio.toFixed(1)}x faster (target 10x, ` +
+    `${cache.ratio >= 10 ? "pass" : "FAIL"})`,
+);
+
 const result = {
   date: new Date().toISOString(),
   deno: Deno.version.deno,
@@ -115,6 +125,7 @@ const result = {
   warmup: WARMUP,
   statistic: "median wall time (ms) of a spawned `deno run -q -P=orch --config deno.json`",
   rows,
+  cache: { ...cache, target: 10, pass: cache.ratio >= 10 },
 };
 await Deno.mkdir(`${REPO}/bench/results`, { recursive: true });
 await Deno.writeTextFile(

@@ -12,6 +12,7 @@ import { type Plan, type PlanOptions, planRun } from "./plan.ts";
 import type { DenoWorkerExecutor } from "./executors/deno_worker.ts";
 import { stepExecutor } from "./executors/by_type.ts";
 import type { Journal } from "./journal.ts";
+import type { StepCache } from "./cache.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
@@ -52,6 +53,8 @@ export interface RunOptions extends RecipeOptions {
   resumeFrom?: string;
   /** Records the run (see ExecuteOptions.journal). @default no journal */
   journal?: Journal;
+  /** Stored step results for steps with `cache_key`. @default no cache */
+  cache?: StepCache;
   /** Steps an earlier session committed; not run again (see ExecuteOptions.committed). */
   committed?: ReadonlySet<string>;
 }
@@ -116,6 +119,7 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
     skip: options.skip,
     resumeFrom: options.resumeFrom,
     journal: options.journal,
+    cache: options.cache,
     committed: options.committed,
   });
 }

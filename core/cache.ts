@@ -41,6 +41,11 @@ export interface StepCache {
   clear(): Promise<number>;
   /** Why `parts` missed: one line per part that differs from the step's last stored entry. */
   explainMiss(stepId: string, parts: Record<string, string>): Promise<string[]>;
+  /**
+   * Records `parts` as the step's latest fingerprint without storing a result: a step replayed
+   * from an entry another step stored explains its next miss against what it last used.
+   */
+  remember(stepId: string, hash: string, parts: Record<string, string>): Promise<void>;
 }
 
 /** Options of `openCache`. */
@@ -74,8 +79,13 @@ export function openCache(stateDir: string, options: CacheOptions = {}): StepCac
     async store(entry) {
       if (!HASH.test(entry.hash)) throw new TypeError(`not a sha256 hex hash: "${entry.hash}"`);
       await _writeAtomic(dir, `${entry.hash}.json`, entry, randomId);
-      const record = { stepId: entry.stepId, hash: entry.hash, parts: entry.parts };
-      await _writeAtomic(indexDir, await indexName(entry.stepId), record, randomId);
+      await this.remember(entry.stepId, entry.hash, entry.parts);
+    },
+    async remember(stepId, hash, parts) {
+      const name = await indexName(stepId);
+      const known = await _readJson(join(indexDir, name));
+      if (_isRecord(known) && known.stepId === stepId && known.hash === hash) return; // unchanged
+      await _writeAtomic(indexDir, name, { stepId, hash, parts }, randomId);
     },
     async list() {
       const entries: CacheEntry[] = [];

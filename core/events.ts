@@ -6,7 +6,12 @@
 import type { Envelope } from "./envelope.ts";
 
 /** Final status of a step. */
-export type StepStatus = "ok" | "failed" | "skipped" | "timeout" | "cancelled";
+export type StepStatus = "ok" | "cached" | "failed" | "skipped" | "timeout" | "cancelled";
+
+/** Whether a step succeeded (ran ok, or replayed from the cache). */
+export function succeeded(status: StepStatus): boolean {
+  return status === "ok" || status === "cached";
+}
 
 /** One attempt of a step, as recorded in the run result and the step-end event. */
 export interface AttemptRecord {
@@ -34,6 +39,20 @@ export type RunEvent =
   }
   | { kind: "step-start"; at: Date; step: string; idx: number; attempt: number }
   | { kind: "step-output"; at: Date; step: string; stream: "stdout" | "stderr"; line: string }
+  | {
+    kind: "cache-hit";
+    at: Date;
+    step: string;
+    /** The fingerprint whose stored result was replayed. */
+    hash: string;
+  }
+  | {
+    kind: "cache-miss";
+    at: Date;
+    step: string;
+    /** What changed since the step's last stored result (or that there is none). */
+    reasons: string[];
+  }
   | { kind: "step-warning"; at: Date; step: string; message: string }
   | {
     kind: "step-retry";

@@ -313,9 +313,11 @@ const _RECORD: {
     j.append({ kind: "step-start", at: e.at.toISOString(), step: e.step, attempt: e.attempt }),
   "step-output": () => {},
   "step-warning": () => {},
+  "cache-hit": () => {}, // the step's commit record holds the replayed writes
+  "cache-miss": () => {},
   "step-retry": () => {},
   "step-end": (j, e) => {
-    if (e.status === "ok") return; // its step-commit record says it all
+    if (e.status === "ok" || e.status === "cached") return; // its step-commit record says it all
     j.append({
       kind: "step-end",
       at: e.at.toISOString(),

@@ -5,6 +5,8 @@
  * step's `success` assertions and commits its writes only when it succeeded. Emits events;
  * never prints.
  */
+import { type StepCache, stepId } from "./cache.ts";
+import { type Fingerprint, fingerprint } from "./fingerprint.ts";
 import { Context, type ContextDelta } from "./context.ts";
 import { type Envelope, fail } from "./envelope.ts";
 import { UsageError } from "./errors.ts";
@@ -27,6 +29,8 @@ export interface ExecuteOptions extends Selection {
   executor?: Executor;
   /** Most steps running at once. @default navigator.hardwareConcurrency */
   concurrency?: number;
+  /** Stored results of steps with `cache_key`; absent: nothing is cached. @default none */
+  cache?: StepCache;
   /** After a failure, keep running every step that does not depend on it. @default false */
   keepGoing?: boolean;
   /**
@@ -53,6 +57,8 @@ export interface StepResult {
   envelope: Envelope;
   /** Every attempt, in order (empty when skipped). */
   attempts: AttemptRecord[];
+  /** For a step with `cache_key` under a cache: whether it was replayed, and why not. */
+  cache?: { hit: boolean; hash: string; reasons?: string[] };
 }
 
 /** Outcome of a whole run. */
@@ -127,12 +133,20 @@ class _Run {
   #plan: Plan;
   #context: Context;
   #start = performance.now();
-  #counts: Record<StepStatus, number> = { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 };
+  #counts: Record<StepStatus, number> = {
+    ok: 0,
+    cached: 0,
+    failed: 0,
+    skipped: 0,
+    timeout: 0,
+    cancelled: 0,
+  };
   #steps: StepResult[] = [];
   /** Key → steps of this run that committed it (for fail_on_conflict). */
   #writers = new Map<string, string[]>();
   #ancestors?: Map<string, Set<string>>;
   #journal?: Journal;
+  #cache?: StepCache;
 
   constructor(plan: Plan, options: ExecuteOptions) {
     this.#plan = plan;
@@ -143,6 +157,7 @@ class _Run {
       this.#writers.set(h.key, [...this.#writers.get(h.key) ?? [], h.step]);
     }
     this.executor = options.executor ?? stepExecutor();
+    this.#cache = options.cache;
     const journal = options.journal;
     this.#journal = journal;
     const onEvent = options.onEvent ?? (() => {});
@@ -159,12 +174,20 @@ class _Run {
     const { name, idx, retry } = planned.step;
     const start = performance.now();
     const attempts: AttemptRecord[] = [];
+    let cache: StepResult["cache"];
     const end = (a: { status: StepStatus; envelope: Envelope }): StepResult => {
       const envelope = attempts.length > 1 && a.envelope.status === "error"
         ? { ...a.envelope, reason: `${a.envelope.reason} (after ${attempts.length} attempts)` }
         : a.envelope;
-      return { name, status: a.status, envelope, durationMs: performance.now() - start, attempts };
+      const result = { name, status: a.status, envelope, durationMs: performance.now() - start };
+      return { ...result, attempts, ...(cache ? { cache } : {}) };
     };
+    const lookup = await this.#cacheLookup(planned);
+    if (lookup?.hit) {
+      cache = { hit: true, hash: lookup.fp.hash };
+      return end({ status: "cached", envelope: lookup.envelope });
+    }
+    if (lookup) cache = { hit: false, hash: lookup.fp.hash, reasons: lookup.reasons };
     // a shell or python step acts outside orch: what it may depend on must be on disk first
     if (this.#journal && planned.step.type !== "deno") {
       await this.#journal.durable();
@@ -178,6 +201,7 @@ class _Run {
       const reason = a.envelope.status === "error" ? a.envelope.reason : undefined;
       attempts.push({ attempt: n, status: a.status, reason, durationMs: a.durationMs });
       const kind = a.status === "timeout" ? "timeout" : "error";
+      if (a.status === "ok" && lookup) await this.#cacheStore(planned, lookup.fp, a);
       if (a.status === "ok" || a.status === "cancelled") return end(a);
       if (!a.retryable || n > retry.max || !retry.on.includes(kind)) return end(a);
       const delayMs = Math.min(retry.delayMs * retry.backoff ** (n - 1), retry.maxDelayMs);
@@ -193,6 +217,66 @@ class _Run {
         return end({ status: "cancelled", envelope: _cancelled(name, signal, runSignal) });
       }
     }
+  }
+
+  /**
+   * For a step with `cache_key` under a cache: replays the stored result of its fingerprint
+   * through the usual commit checks (a hit), or reports why there is none (a miss).
+   */
+  async #cacheLookup(planned: PlannedStep): Promise<
+    | { hit: true; fp: Fingerprint; envelope: Envelope }
+    | { hit: false; fp: Fingerprint; reasons: string[] }
+    | undefined
+  > {
+    if (!this.#cache || planned.step.cacheKey === undefined) return undefined;
+    const name = planned.step.name;
+    const fp = await fingerprint(planned, {
+      snapshot: this.#context.snapshot(),
+      baseDir: this.#plan.baseDir,
+    });
+    const stored = await this.#cache.lookup(fp.hash);
+    if (stored) {
+      // writes recorded under the step's old name are attributed to its current name
+      const writes = stored.writes.map((w) => ({
+        ...w,
+        who: w.who === stored.step ? name : w.who,
+      }));
+      const outcome = { status: "ok" as const, envelope: stored.envelope, delta: { writes } };
+      const a = this.#commit(planned, { ...outcome, durationMs: 0 }, []);
+      if (a.status === "ok") {
+        await this.#cache.remember(this.#stepId(name), fp.hash, fp.parts);
+        this.emit({ kind: "cache-hit", at: new Date(), step: name, hash: fp.hash });
+        return { hit: true, fp, envelope: a.envelope };
+      }
+      const why = a.envelope.status === "error" ? a.envelope.reason : "rejected";
+      return this.#cacheMiss(name, fp, [`the stored result could not be replayed: ${why}`]);
+    }
+    const reasons = await this.#cache.explainMiss(this.#stepId(name), fp.parts);
+    return this.#cacheMiss(name, fp, reasons);
+  }
+
+  #cacheMiss(step: string, fp: Fingerprint, reasons: string[]) {
+    this.emit({ kind: "cache-miss", at: new Date(), step, reasons });
+    return { hit: false as const, fp, reasons };
+  }
+
+  /** Stores a successful step's result under its fingerprint (taken before it ran). */
+  async #cacheStore(planned: PlannedStep, fp: Fingerprint, a: _Attempt): Promise<void> {
+    if (a.envelope.status !== "ok") return;
+    const step = planned.step.name;
+    await this.#cache!.store({
+      ...fp,
+      stepId: this.#stepId(step),
+      step,
+      envelope: a.envelope,
+      writes: a.delta.writes,
+      created: new Date().toISOString(),
+    });
+  }
+
+  #stepId(step: string): string {
+    const file = this.#plan.recipe.file;
+    return stepId(file.startsWith("/") ? file : `${this.#plan.baseDir}/${file}`, step);
   }
 
   /** One attempt: the executor under the step's timeout, then the commit checks. */

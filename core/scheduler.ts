@@ -7,7 +7,7 @@
  * step: the caller's `run` does, and owns attempts, timeouts and commits.
  */
 import { UsageError } from "./errors.ts";
-import type { StepStatus } from "./events.ts";
+import { type StepStatus, succeeded } from "./events.ts";
 import type { PlannedStep } from "./plan.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -163,7 +163,7 @@ class _Walk<E extends Ended> {
 
   /** True when every dependency ended ok or lies outside the selection. */
   #depsDone(step: PlannedStep): boolean {
-    return step.deps.every((d) => !this.#selected.has(d) || this.#status.get(d) === "ok");
+    return step.deps.every((d) => !this.#selected.has(d) || succeeded(this.#status.get(d)!));
   }
 
   #canStart(step: PlannedStep): boolean {
@@ -176,7 +176,7 @@ class _Walk<E extends Ended> {
     const name = step.step.name;
     this.#status.set(name, end.status);
     this.#options.onEnd(step, end);
-    if (end.status === "ok") return;
+    if (succeeded(end.status)) return;
     if (this.#options.keepGoing) return this.#skipDependents(name);
     if (this.#stoppedBy !== undefined || end.status === "cancelled") return;
     this.#stoppedBy = name;

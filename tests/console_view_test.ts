@@ -44,7 +44,7 @@ const ev = {
     at,
     status,
     durationMs: 1500,
-    counts: { ok: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0, ...counts },
+    counts: { ok: 0, cached: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0, ...counts },
   }),
 };
 

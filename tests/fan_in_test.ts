@@ -388,7 +388,14 @@ Deno.test("orch run recipes/fan_in.yaml writes every key, each attributed to its
   const r = await orch(["run", "recipes/fan_in.yaml", "--context-out", `${dir}/ctx.json`]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.status, "ok");
-  assert.deepEqual(r.json.steps, { ok: 6, failed: 0, skipped: 0, timeout: 0, cancelled: 0 });
+  assert.deepEqual(r.json.steps, {
+    ok: 6,
+    cached: 0,
+    failed: 0,
+    skipped: 0,
+    timeout: 0,
+    cancelled: 0,
+  });
 
   const out: ContextJson = JSON.parse(await Deno.readTextFile(`${dir}/ctx.json`));
   assert.deepEqual(out.data, {

@@ -178,6 +178,7 @@ Deno.test("resume after a failure runs only the rest and ends with the uninterru
   assert.deepEqual(commits.sort(), ["a", "b", "c", "d"]);
   assert.deepEqual(resumed.json.steps, {
     ok: 4 - before.length,
+    cached: 0,
     failed: 0,
     skipped: 0,
     timeout: 0,

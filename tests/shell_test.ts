@@ -166,7 +166,14 @@ for (const stubborn of [false, true]) {
     });
     const res = await orch(["run", "r.yaml"], { cwd: dir });
     assert.equal(res.code, 1);
-    assert.deepEqual(res.json.steps, { ok: 0, failed: 0, skipped: 0, timeout: 1, cancelled: 0 });
+    assert.deepEqual(res.json.steps, {
+      ok: 0,
+      cached: 0,
+      failed: 0,
+      skipped: 0,
+      timeout: 1,
+      cancelled: 0,
+    });
     const pids = await readPids(`${dir}/pids`);
     assert.equal(pids.length, 2);
     assert.deepEqual(await survivors(pids), []);

@@ -403,7 +403,14 @@ Deno.test("orch run recipes/numbers_all.yaml runs the four steps in order", asyn
   const r = await orch(["run", "recipes/numbers_all.yaml", "--context-out", `${dir}/ctx.json`]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.status, "ok");
-  assert.deepEqual(r.json.steps, { ok: 4, failed: 0, skipped: 0, timeout: 0, cancelled: 0 });
+  assert.deepEqual(r.json.steps, {
+    ok: 4,
+    cached: 0,
+    failed: 0,
+    skipped: 0,
+    timeout: 0,
+    cancelled: 0,
+  });
   const keys = {
     "numbers.stats_v1": "compute_numbers",
     "numbers.median_v1": "compute_median",

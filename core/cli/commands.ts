@@ -3,6 +3,8 @@
  * The CLI commands (run, validate, list, graph, step, schema): parse flags, call the library, and
  * shape each outcome as the one JSON object main.ts prints plus an exit code.
  */
+import { cacheClear, cacheExplain, cacheList } from "./cache_cmd.ts";
+import { openCache } from "../cache.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { findRecipe, run, validateRecipeFile } from "../api.ts";
 import { readContextFile, writeContextFile } from "../context_file.ts";
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   schema: cmdSchema,
   runs: cmdRuns,
   show: cmdShow,
+  cache: cmdCache,
 };
 
 /** Dispatches `args` to a command. */
@@ -125,10 +128,11 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
   Deno.addSignalListener("SIGTERM", stop);
   try {
     const baseDir = Deno.cwd();
+    const state = stateDir(values["state-dir"] as string | undefined, baseDir);
     const opened = await openRun({
       file,
       baseDir,
-      state: stateDir(values["state-dir"] as string | undefined, baseDir),
+      state,
       resume,
       force: values.force === true,
       context,
@@ -141,6 +145,7 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
         ..._runOptions(values),
         context: opened.resumed?.context ?? context,
         committed: opened.resumed?.committed,
+        cache: values["no-cache"] === true ? undefined : openCache(state),
         onEvent: view,
         signal: controller.signal,
         journal,
@@ -153,8 +158,12 @@ async function cmdRun(args: string[]): Promise<CliOutcome> {
     if (values["context-out"] && result.status !== "interrupted") {
       await writeContextFile(values["context-out"] as string, result.context);
     }
+    const misses = Object.fromEntries(
+      result.steps.filter((s) => s.cache && !s.cache.hit).map((s) => [s.name, s.cache!.reasons]),
+    );
     const summary = {
       ctx_keys: result.context.keys(),
+      ...(Object.keys(misses).length > 0 ? { cache_misses: misses } : {}),
       steps: result.counts,
       duration_ms: Math.round(result.durationMs),
       run_id: journal.runId,
@@ -397,6 +406,31 @@ function _jsonFlag(text: string, flag: string, example: string): unknown {
   }
 }
 
+async function cmdCache(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    "state-dir": { type: "string" },
+    context: { type: "string" },
+  });
+  const [action, ...rest] = positionals;
+  const baseDir = Deno.cwd();
+  const state = stateDir(values["state-dir"] as string | undefined, baseDir);
+  let report;
+  if (action === "ls" && rest.length === 0) report = await cacheList(state);
+  else if (action === "clear" && rest.length === 0) report = await cacheClear(state);
+  else if (action === "explain" && rest.length === 2) {
+    report = await cacheExplain(state, rest[0], rest[1], {
+      ..._recipeOptions(values),
+      contextFile: values.context as string | undefined,
+    });
+  } else {
+    throw new UsageError(
+      `orch cache takes ls, clear or explain RECIPE STEP, got "${positionals.join(" ")}"`,
+      "see orch cache --help",
+    );
+  }
+  return { json: { status: "ok", ...report }, exitCode: ExitCode.ok };
+}
+
 function cmdSchema(args: string[]): Promise<CliOutcome> {
   _parse(args, {});
   return Promise.resolve({ json: recipeJsonSchema(), exitCode: ExitCode.ok });
@@ -500,6 +534,7 @@ const _RUN_FLAGS: NonNullable<ParseArgsConfig["options"]> = {
   only: { type: "string", multiple: true },
   skip: { type: "string", multiple: true },
   "resume-from": { type: "string" },
+  "no-cache": { type: "boolean" },
 };
 
 /** The run options the `_RUN_FLAGS` give (step names are checked by the scheduler). */

@@ -128,6 +128,8 @@ function _formatters(paint: Paint): Formatters {
       `${paint(CYAN, "▶")} ${e.step}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`,
     "step-output": (e) => `[${e.step}] ${e.line}`,
     "step-warning": (e) => `[${e.step}] ${paint(YELLOW, "warning:")} ${e.message}`,
+    "cache-hit": (e) => `${e.step}: cache hit ${e.hash.slice(0, 12)}`,
+    "cache-miss": (e) => `${e.step}: cache miss: ${e.reasons.join("; ")}`,
     "step-retry": (e) =>
       `${paint(YELLOW, "↻")} ${e.step} attempt ${e.attempt} failed: ${e.reason}; retrying in ` +
       _ms(e.delayMs),
@@ -148,6 +150,8 @@ function _stepEnd(e: StepEnd, paint: Paint): string {
   switch (e.status) {
     case "ok":
       return `${paint(GREEN, "✓")} ${e.step} (${took}${tries})`;
+    case "cached":
+      return `${paint(GREEN, "✓")} ${e.step} cached (replayed its stored result)`;
     case "skipped":
       return `- ${e.step} skipped${reason}`;
     case "cancelled":

@@ -42,6 +42,7 @@ Commands:
   schema             print the recipe JSON Schema
   runs               list recent runs (id, recipe, status, start, duration)
   show RUN           print one run's summary and final context
+  cache ls|clear|explain  manage the step cache (see orch cache --help)
 
 Options:
   -h, --help         show help (also: orch <command> --help)
@@ -73,6 +74,7 @@ Options:
   --resume-from S         run S and every step after it in idx order
                           (steps left out by a filter are neither run nor counted)
   --state-dir DIR         keep run directories under DIR/runs/ (default: ORCH_HOME, else .orch)
+  --no-cache              run steps with a cache_key instead of replaying stored results
   --resume RUN            continue run RUN (an id or a run directory): rebuild the context from
                           its journal, keep every committed step (not run, not counted) and run
                           the rest as their dependencies allow; the recipe defaults to the
@@ -153,6 +155,17 @@ journal when the run never ended) as one JSON line. RUN is a run id or a run dir
 
 Options:
   --state-dir DIR         where run directories live (default: ORCH_HOME, else .orch)`,
+  cache: `Usage: orch cache ls | clear | explain RECIPE STEP [--context FILE] [--state-dir DIR]
+
+Steps with a cache_key are replayed from the cache when their fingerprint matches a stored
+successful result (status "cached"); "orch run --no-cache" ignores the cache.
+  ls                  list the stored entries (hash, step, keys written, when)
+  clear               remove every entry
+  explain RECIPE STEP say whether STEP would be replayed now and, if not, which part of its
+                      fingerprint changed since its last stored result (module source, args, a
+                      file, a context value). The context is --context FILE, else the final
+                      context of this recipe's latest run, else empty.
+The cache lives in <state dir>/cache/ (--state-dir, ORCH_HOME, default .orch).`,
   schema: `Usage: orch schema
 
 Prints the recipe JSON Schema (draft-07), generated from orch's zod schema. Editors use it

@@ -134,7 +134,11 @@ async function _locked(dir: string): Promise<boolean> {
 }
 
 /** `orch runs`: the recent runs, newest first. */
-export async function listRuns(state: string, limit: number): Promise<RunSummary[]> {
+export async function listRuns(
+  state: string,
+  limit: number,
+  options: { quiet?: boolean } = {},
+): Promise<RunSummary[]> {
   const ids: string[] = [];
   try {
     for await (const e of Deno.readDir(`${state}/runs`)) if (e.isDirectory) ids.push(e.name);
@@ -148,7 +152,7 @@ export async function listRuns(state: string, limit: number): Promise<RunSummary
       out.push(await readSummary(`${state}/runs/${id}`));
     } catch { /* not a run directory (no journal yet): not listed */ }
   }
-  for (const line of _table(out)) stderrSink(line);
+  if (!options.quiet) { for (const line of _table(out)) stderrSink(line); }
   return out;
 }
 
