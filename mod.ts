@@ -48,6 +48,9 @@ export type {
   StepInputs,
 } from "./core/recipe.ts";
 export type { Journal, JournalHeader, JournalOptions, JournalRecord } from "./core/journal.ts";
+export { openCache } from "./core/cache.ts";
+export type { CacheEntry, CacheOptions, StepCache } from "./core/cache.ts";
+export type { Fingerprint } from "./core/fingerprint.ts";
 export type { PermissionKind, PermissionSpec } from "./core/permissions.ts";
 export type { Plan, PlannedStep } from "./core/plan.ts";
 export type { RunResult, StepResult } from "./core/runner.ts";
