@@ -4,11 +4,13 @@
  * shape each outcome as the one JSON object main.ts prints plus an exit code.
  */
 import { cacheClear, cacheExplain, cacheList } from "./cache_cmd.ts";
+import { exportRecipe } from "./export_cmd.ts";
 import { openCache } from "../cache.ts";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { findRecipe, run, validateRecipeFile } from "../api.ts";
 import { readContextFile, writeContextFile } from "../context_file.ts";
 import { Context } from "../context.ts";
+import { mergeContexts, type MergeStrategy } from "../context_merge.ts";
 import {
   ExitCode,
   formatIssue,
@@ -26,7 +28,12 @@ import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { type ConsoleView, consoleView, OUTPUT_MODES, type OutputMode } from "./console_view.ts";
 import { listRuns, openRun, runDir, showRun, stateDir } from "./runs.ts";
-import { type ExternalStepFields, planExternalStep, planSingleStep } from "./single_step.ts";
+import {
+  type ExternalStepFields,
+  planExternalStep,
+  planRecipeStep,
+  planSingleStep,
+} from "./single_step.ts";
 
 /** What main.ts prints and exits with. */
 export interface CliOutcome {
@@ -54,6 +61,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   runs: cmdRuns,
   show: cmdShow,
   cache: cmdCache,
+  export: cmdExport,
+  context: cmdContext,
 };
 
 /** Dispatches `args` to a command. */
@@ -315,11 +324,14 @@ async function cmdGraph(args: string[]): Promise<CliOutcome> {
 
 async function cmdStep(args: string[]): Promise<CliOutcome> {
   const { values, positionals } = _parse(args, {
-    type: { type: "string", default: "deno" },
-    params: { type: "string", default: "{}" },
+    ...PLANNING,
+    recipe: { type: "string" },
+    type: { type: "string" },
+    params: { type: "string" },
     function: { type: "string" },
     name: { type: "string" },
     context: { type: "string" },
+    "context-in": { type: "string" },
     "context-out": { type: "string" },
     output: { type: "string", default: "prefixed" },
     script: { type: "string" },
@@ -331,7 +343,8 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
     "python-path": { type: "string" },
     isolate: { type: "boolean" },
   });
-  const type = values.type as string;
+  if (values.recipe !== undefined) return await _recipeStep(values, positionals);
+  const type = (values.type as string | undefined) ?? "deno";
   if (type !== "deno" && type !== "shell" && type !== "python") {
     const hint = didYouMean(type, ["deno", "shell", "python"]);
     throw new UsageError(
@@ -339,9 +352,13 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
       "use --type deno, shell or python",
     );
   }
-  const params = _jsonFlag(values.params as string, "--params", `'{"src":"data/numbers.csv"}'`);
+  const params = _jsonFlag(
+    (values.params as string | undefined) ?? "{}",
+    "--params",
+    `'{"src":"data/numbers.csv"}'`,
+  );
   const view = _consoleView(values.output as string);
-  const context = await _startContext(values.context as string | undefined, view);
+  const context = await _startContext(_contextIn(values), view);
   const options = {
     ..._recipeOptions(values),
     exportName: values.function as string | undefined,
@@ -394,6 +411,44 @@ async function cmdStep(args: string[]): Promise<CliOutcome> {
   return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
 }
 
+/** `orch step --recipe R --name S`: runs step S of recipe R alone (see HELP.step). */
+async function _recipeStep(
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<CliOutcome> {
+  const flagForm = ["type", "params", "function", "script", "run", "args", "env", "cwd", "module"]
+    .concat("python-path", "isolate").filter((k) => values[k] !== undefined);
+  if (positionals.length > 0 || flagForm.length > 0) {
+    const extra = positionals.length > 0 ? `"${positionals[0]}"` : `--${flagForm[0]}`;
+    throw new UsageError(
+      `orch step --recipe takes the step from the recipe, not ${extra}`,
+      "drop it, or run a module alone with orch step MODULE",
+    );
+  }
+  const name = values.name as string | undefined;
+  if (name === undefined) {
+    throw new UsageError("orch step --recipe needs --name STEP", "see orch list RECIPE");
+  }
+  const view = _consoleView(values.output as string);
+  const context = await _startContext(_contextIn(values), view);
+  const plan = await planRecipeStep(values.recipe as string, name, _recipeOptions(values));
+  const result = await executePlan(plan, { context, onEvent: view, only: [name] });
+  const step = result.steps.find((s) => s.name === name)!;
+  if (result.failed || step.status !== "ok") {
+    return { json: step.envelope, exitCode: result.failed?.exitCode ?? ExitCode.stepFailed };
+  }
+  if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
+  return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+/** The starting context file of `step`: --context-in or its older name --context. */
+function _contextIn(values: Record<string, unknown>): string | undefined {
+  if (values.context !== undefined && values["context-in"] !== undefined) {
+    throw new UsageError("--context and --context-in name the same file; give one");
+  }
+  return (values["context-in"] ?? values.context) as string | undefined;
+}
+
 /** Parses a JSON-valued flag; a parse error is a usage error showing an example. */
 function _jsonFlag(text: string, flag: string, example: string): unknown {
   try {
@@ -404,6 +459,78 @@ function _jsonFlag(text: string, flag: string, example: string): unknown {
       `quote it for the shell: ${flag} ${example}`,
     );
   }
+}
+
+/** `orch context merge A.json B.json ... -o OUT.json`: the fan-in of branches run apart. */
+async function cmdContext(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    out: { type: "string", short: "o" },
+    recipe: { type: "string" },
+    merge: { type: "string" },
+  });
+  const [action, ...files] = positionals;
+  if (action !== "merge" || files.length === 0) {
+    throw new UsageError(
+      `orch context takes merge FILE... -o OUT, got "${positionals.join(" ")}"`,
+      "see orch context --help",
+    );
+  }
+  const out = values.out as string | undefined;
+  if (out === undefined) throw new UsageError("orch context merge needs -o OUT.json");
+  const merge = await _mergeStrategy(values);
+  const warn = getLogger("orch").warn;
+  const branches = [];
+  for (const file of files) branches.push((await readContextFile(file, warn)).toJSON());
+  const merged = mergeContexts(branches, { merge, labels: files });
+  const context = Context.fromJSON(merged);
+  await writeContextFile(out, context);
+  getLogger("orch").info(`merged ${files.length} context(s) (${merge}) into ${out}`);
+  return { json: { status: "ok", file: out, merge, ctx_keys: context.keys() }, exitCode: 0 };
+}
+
+/** The merge strategy of `context merge`: --merge, the --recipe's context.merge, or the default. */
+async function _mergeStrategy(values: Record<string, unknown>): Promise<MergeStrategy> {
+  const flag = values.merge as string | undefined;
+  const file = values.recipe as string | undefined;
+  if (flag !== undefined && file !== undefined) {
+    throw new UsageError("give --merge or --recipe, not both");
+  }
+  if (file !== undefined) {
+    const options = _recipeOptions(values);
+    const found = await findRecipe(file, options.baseDir);
+    return (await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes })).merge;
+  }
+  const strategies = ["last_write_wins", "fail_on_conflict"];
+  if (flag !== undefined && !strategies.includes(flag)) {
+    const hint = didYouMean(flag, strategies);
+    throw new UsageError(
+      `unknown --merge "${flag}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      "use --merge last_write_wins or --merge fail_on_conflict",
+    );
+  }
+  return (flag ?? "last_write_wins") as MergeStrategy;
+}
+
+/** `orch export RECIPE --target argo|github-actions [-o FILE]` (see export_cmd.ts). */
+async function cmdExport(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = _parse(args, {
+    ...PLANNING,
+    target: { type: "string" },
+    out: { type: "string", short: "o" },
+    image: { type: "string" },
+    binary: { type: "string" },
+    "recipe-path": { type: "string" },
+  });
+  const file = _onePositional(positionals, undefined, "export");
+  const result = await exportRecipe({
+    file,
+    target: values.target as string | undefined,
+    out: values.out as string | undefined,
+    image: values.image as string | undefined,
+    binary: values.binary as string | undefined,
+    recipePath: values["recipe-path"] as string | undefined,
+  }, _recipeOptions(values));
+  return { json: { status: "ok", ...result }, exitCode: ExitCode.ok };
 }
 
 async function cmdCache(args: string[]): Promise<CliOutcome> {

@@ -39,6 +39,9 @@ Commands:
   list RECIPE        show the steps in run order with dependencies, type, module and args
   graph RECIPE       print the dependency graph (Mermaid or DOT)
   step MODULE        run one scriptlet alone with --params (debugging)
+  step --recipe R --name S  run one step of a recipe alone, context in and out as files
+  context merge A B... -o OUT  merge the contexts of parallel branches (fan-in)
+  export RECIPE      write the recipe as an Argo or GitHub Actions workflow (--target)
   schema             print the recipe JSON Schema
   runs               list recent runs (id, recipe, status, start, duration)
   show RUN           print one run's summary and final context
@@ -114,7 +117,8 @@ Options:
   --format mermaid|dot    the graph language (default mermaid)
   -o, --out FILE          write the graph text to FILE instead of into the JSON line
 ${COMMON}`,
-  step: `Usage: orch step MODULE --params JSON [options]
+  step: `Usage: orch step --recipe RECIPE --name STEP [--context-in IN] [--context-out OUT]
+       orch step MODULE --params JSON [options]
        orch step --type shell (--script FILE | --run CMD) [--args JSON] [--env JSON] [--cwd DIR]
        orch step --type python --module M --function F [--params JSON] [--python-path A:B]
 
@@ -122,7 +126,16 @@ Runs one step alone, with the same checks as in a recipe: a deno scriptlet in a 
 the module allowlist; a shell step's command (granted run for that executable) or a python
 scriptlet through orch's bridge, both held to the one-JSON-line envelope contract.
 
+With --recipe, plans the whole recipe (schema, modules, params, permissions) and runs only step
+STEP, with its args, permissions, retry, timeout and success assertions, as in orch run (its
+dependencies are taken as done: their writes must be in IN). The context starts from IN (a
+--context-out file: data + history; default empty); OUT gets it plus this step's writes and
+history, atomically and only when the step succeeded. Exit codes as for run. Each node of a
+distributed workflow runs one such step; orch context merge joins parallel branches.
+
 Options:
+  --recipe RECIPE         run step --name of RECIPE (no MODULE nor module flags then)
+  --max-permissions JSON  with --recipe: the permission ceiling, as for orch run
   --type deno|shell|python  the step type (default deno)
   --params JSON           the step's params (default {}; deno and python)
   --function NAME         the class (deno default: the module's only scriptlet export)
@@ -135,7 +148,7 @@ Options:
   --module M              python: the dotted module path
   --python-path A:B       python: extra sys.path entries
   --isolate               python: a fresh Python process instead of the shared bridge
-  --context FILE          read the starting context from FILE
+  --context-in FILE       read the starting context from FILE (also: --context FILE)
   --context-out FILE      write the resulting context to FILE (only if the step succeeded)
 ${OUTPUT}
 ${COMMON}`,
@@ -166,6 +179,46 @@ successful result (status "cached"); "orch run --no-cache" ignores the cache.
                       file, a context value). The context is --context FILE, else the final
                       context of this recipe's latest run, else empty.
 The cache lives in <state dir>/cache/ (--state-dir, ORCH_HOME, default .orch).`,
+  context: `Usage: orch context merge A.json B.json... -o OUT.json
+                          [--recipe RECIPE | --merge last_write_wins|fail_on_conflict]
+
+Merges the context files of parallel branches that started from one context (each branch's
+orch step --context-in): the common base is the longest common prefix of their histories, and
+each branch's writes after it are applied in the order the files are given. OUT (written
+atomically) holds the merged data and history, ready as the next step's --context-in.
+
+Options:
+  -o, --out FILE          where to write the merged context (required)
+  --merge STRATEGY        last_write_wins (default): a later file's write of a key wins;
+                          fail_on_conflict: two files writing one key after the base is an
+                          error naming the key and both writers (step and who), exit 1
+  --recipe RECIPE         take the strategy from the recipe's context.merge instead
+Exit codes: 0 merged, 1 conflict, 2 unreadable or invalid file or usage.`,
+  export: `Usage: orch export RECIPE --target argo|github-actions [-o FILE] [options]
+
+Validates and plans the recipe, then writes it as a workflow for another engine in which every
+node runs one step in a container: orch step --recipe RECIPE --name STEP --context-in IN
+--context-out OUT. The context travels between nodes as a file (Argo artifacts; GitHub
+upload-artifact/download-artifact); before a step with several dependencies, a node runs
+orch context merge on their contexts with the recipe's merge strategy.
+  argo            an Argo Workflow (argoproj.io/v1alpha1): a DAG task per step with its
+                  dependencies, retryStrategy (limit, backoff duration/factor/cap) from retry,
+                  activeDeadlineSeconds from timeout. Needs an artifact repository.
+  github-actions  a job per step with needs: and timeout-minutes (every attempt of the step
+                  plus 5 minutes of setup), then a job publishing report.xml (JUnit) when
+                  orch has written one.
+stdout is {"status":"ok","target":...,"file":FILE,"steps":N}; without -o the YAML is in the
+line's "workflow" field instead of "file".
+
+Options:
+  --target TARGET         argo or github-actions (required)
+  -o, --out FILE          write the YAML to FILE (parent directories are created)
+  --image IMAGE           the container image holding orch and the recipe's files
+                          (default orch:latest)
+  --binary PATH           the orch binary inside the image (default /usr/local/bin/orch)
+  --recipe-path PATH      the recipe's path where the nodes run (default RECIPE as given)
+${CEILING}
+${COMMON}`,
   schema: `Usage: orch schema
 
 Prints the recipe JSON Schema (draft-07), generated from orch's zod schema. Editors use it

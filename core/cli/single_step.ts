@@ -2,9 +2,12 @@
  * @module
  * Builds a one-step Plan for `orch step`: a deno module goes through the same allowlist and
  * Worker inspection as a recipe step; a shell or python step is a one-step recipe built from the
- * flags and planned like any recipe (same schema, contract and target checks).
+ * flags and planned like any recipe (same schema, contract and target checks); a recipe's step
+ * (`--recipe R --name S`) is planned with its whole recipe, then run alone with `only`.
  */
+import { type RecipeOptions, validateRecipeFile } from "../api.ts";
 import { StepLoadError, UsageError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import { inspectModules } from "../executors/deno_worker.ts";
 import { computeGrant } from "../permissions.ts";
 import { resolveModule } from "../loader.ts";
@@ -108,4 +111,25 @@ export async function planExternalStep(
     locate: () => ({ line: 1, col: 1 }),
   });
   return await planRun(recipe, { baseDir: options.baseDir, allowModules: options.allowModules });
+}
+
+/**
+ * Plans a whole recipe (schema, modules, params, permissions) and checks that it has a step
+ * `name`; run the plan with `only: [name]` to run that step alone (hermetic single-step runs).
+ */
+export async function planRecipeStep(
+  file: string,
+  name: string,
+  options: RecipeOptions,
+): Promise<Plan> {
+  const plan = await validateRecipeFile(file, options);
+  const names = plan.steps.map((p) => p.step.name);
+  if (!names.includes(name)) {
+    const hint = didYouMean(name, names);
+    throw new UsageError(
+      `--name "${name}" is not a step of ${file}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      `steps: ${names.join(", ")}`,
+    );
+  }
+  return plan;
 }
