@@ -8,6 +8,8 @@ import type { JsonValue } from "../core/context.ts";
 import { type InvokeResult, invokeScriptlet } from "../core/invoke.ts";
 import type { ScriptletClass } from "../core/scriptlet.ts";
 
+import assert from "node:assert/strict";
+
 /** The repository root. */
 export const REPO = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -107,4 +109,17 @@ export function invokeStep(
     snapshot: options.snapshot ?? {},
     step: { name, baseDir: options.baseDir ?? REPO },
   });
+}
+
+/** Asserts a failed attempt: an error envelope for `step` whose reason holds each part, no stack
+ * trace, and no writes. */
+export function assertFailed(result: InvokeResult, step: string, ...reasonParts: string[]): void {
+  assert.equal(result.envelope.status, "error", JSON.stringify(result.envelope));
+  if (result.envelope.status !== "error") return;
+  assert.equal(result.envelope.step, step);
+  for (const part of reasonParts) {
+    assert.ok(result.envelope.reason.includes(part), `"${part}" not in: ${result.envelope.reason}`);
+  }
+  assert.ok(!result.envelope.reason.includes("\n    at "), "reason holds a stack trace");
+  assert.deepEqual(result.delta, { writes: [] });
 }

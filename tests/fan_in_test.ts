@@ -17,7 +17,7 @@ import { ComputeStd } from "../steps/compute_std.ts";
 import { LoadNumbers } from "../steps/load_numbers.ts";
 import { MedianOf } from "../steps/median_of.ts";
 import { NormalizeNumbers } from "../steps/normalize_numbers.ts";
-import { invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
+import { assertFailed, invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed here independently of the steps (plain textbook formulas).
@@ -63,17 +63,6 @@ function written(result: InvokeResult, key: string, who: string): JsonValue {
   assert.equal(result.delta.writes[0].key, key);
   assert.equal(result.delta.writes[0].who, who);
   return result.delta.writes[0].value;
-}
-
-function assertFailed(result: InvokeResult, step: string, ...reasonParts: string[]): void {
-  assert.equal(result.envelope.status, "error", JSON.stringify(result.envelope));
-  if (result.envelope.status !== "error") return;
-  assert.equal(result.envelope.step, step);
-  for (const part of reasonParts) {
-    assert.ok(result.envelope.reason.includes(part), `"${part}" not in: ${result.envelope.reason}`);
-  }
-  assert.ok(!result.envelope.reason.includes("\n    at "), "reason holds a stack trace");
-  assert.deepEqual(result.delta, { writes: [] });
 }
 
 /** Normalized input for the middle steps, built by the test (not by normalize_numbers). */

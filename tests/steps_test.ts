@@ -13,7 +13,7 @@ import { AggregateSummary } from "../steps/aggregate_summary.ts";
 import { ComputeMedian } from "../steps/compute_median.ts";
 import { ComputeNumbers } from "../steps/compute_numbers.ts";
 import { ComputeRange } from "../steps/compute_range.ts";
-import { invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
+import { assertFailed, invokeStep, orch, REPO, runScript, tempTree } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed here independently of the steps.
@@ -44,17 +44,6 @@ async function expected() {
 function assertOk(result: InvokeResult, key: string, value: JsonValue, who: string): void {
   assert.deepEqual(result.envelope, { status: "ok", outputs: [key] });
   assert.deepEqual(result.delta.writes, [{ key, value, who }]);
-}
-
-function assertFailed(result: InvokeResult, step: string, ...reasonParts: string[]): void {
-  assert.equal(result.envelope.status, "error", JSON.stringify(result.envelope));
-  if (result.envelope.status !== "error") return;
-  assert.equal(result.envelope.step, step);
-  for (const part of reasonParts) {
-    assert.ok(result.envelope.reason.includes(part), `"${part}" not in: ${result.envelope.reason}`);
-  }
-  assert.ok(!result.envelope.reason.includes("\n    at "), "reason holds a stack trace");
-  assert.deepEqual(result.delta, { writes: [] });
 }
 
 // ---------------------------------------------------------------------------------------------
