@@ -115,7 +115,14 @@ Deno.test("the compiled binary keeps orch's permission set and the worker-option
 
 Deno.test("no code locates orch's steps, recipes or data from the cwd", async () => {
   // Deno.cwd() may only be the default base directory for the user's own relative paths.
-  const allowed = new Set(["core/api.ts", "core/cli/commands.ts", "core/standalone.ts"]);
+  const allowed = new Set([
+    "core/api.ts",
+    "core/standalone.ts",
+    // the CLI layer: commands.ts and the modules it was split into
+    "core/cli/commands.ts",
+    "core/cli/flags.ts",
+    "core/cli/run_cmd.ts",
+  ]);
   const bad: string[] = [];
   const files = ["main.ts", "mod.ts", ...await _walk("core"), ...await _walk("steps")];
   for (const file of files) {

@@ -1,0 +1,207 @@
+/**
+ * @module
+ * The single-step commands: `step` (a module, a shell or python step, or one step of a recipe)
+ * and `context merge` (joining the contexts of parallel branches).
+ */
+import { findRecipe } from "../api.ts";
+import { readContextFile, writeContextFile } from "../context_file.ts";
+import { Context } from "../context.ts";
+import { mergeContexts, type MergeStrategy } from "../context_merge.ts";
+import { ExitCode, UsageError } from "../errors.ts";
+import { executePlan } from "../runner.ts";
+import { getLogger } from "../log.ts";
+import { loadRecipe } from "../recipe.ts";
+import { didYouMean } from "../suggest.ts";
+import {
+  type ExternalStepFields,
+  planExternalStep,
+  planRecipeStep,
+  planSingleStep,
+} from "./single_step.ts";
+import {
+  type CliOutcome,
+  consoleViewFor,
+  jsonFlag,
+  onePositional,
+  parseFlags,
+  PLANNING,
+  recipeOptions,
+  startContext,
+} from "./flags.ts";
+
+export async function cmdStep(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = parseFlags(args, {
+    ...PLANNING,
+    recipe: { type: "string" },
+    type: { type: "string" },
+    params: { type: "string" },
+    function: { type: "string" },
+    name: { type: "string" },
+    context: { type: "string" },
+    "context-in": { type: "string" },
+    "context-out": { type: "string" },
+    output: { type: "string", default: "prefixed" },
+    script: { type: "string" },
+    run: { type: "string" },
+    args: { type: "string" },
+    env: { type: "string" },
+    cwd: { type: "string" },
+    module: { type: "string" },
+    "python-path": { type: "string" },
+    isolate: { type: "boolean" },
+  });
+  if (values.recipe !== undefined) return await _recipeStep(values, positionals);
+  const type = (values.type as string | undefined) ?? "deno";
+  if (type !== "deno" && type !== "shell" && type !== "python") {
+    const hint = didYouMean(type, ["deno", "shell", "python"]);
+    throw new UsageError(
+      `unknown --type "${type}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      "use --type deno, shell or python",
+    );
+  }
+  const params = jsonFlag(
+    (values.params as string | undefined) ?? "{}",
+    "--params",
+    `'{"src":"data/numbers.csv"}'`,
+  );
+  const view = consoleViewFor(values.output as string);
+  const context = await startContext(_contextIn(values), view);
+  const options = {
+    ...recipeOptions(values),
+    exportName: values.function as string | undefined,
+    name: values.name as string | undefined,
+  };
+  let plan;
+  if (type === "deno") {
+    const spec = onePositional(positionals, undefined, "step");
+    plan = await planSingleStep(spec, params, options);
+  } else {
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `a ${type} step takes no positional argument, got "${positionals[0]}"`,
+        type === "shell" ? "use --script FILE or --run CMD" : "use --module M --function F",
+      );
+    }
+    const fields: ExternalStepFields = type === "shell"
+      ? {
+        type,
+        script: values.script,
+        run: values.run,
+        args: values.args === undefined
+          ? undefined
+          : jsonFlag(values.args as string, "--args", `'["a"]'`),
+        env: values.env === undefined
+          ? undefined
+          : jsonFlag(values.env as string, "--env", `'{"K":"v"}'`),
+        cwd: values.cwd,
+      }
+      : {
+        type,
+        module: values.module,
+        function: values.function,
+        args: params,
+        python_path: (values["python-path"] as string | undefined)?.split(":").filter(Boolean),
+        isolate: values.isolate,
+      };
+    for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
+    plan = await planExternalStep(fields, options);
+  }
+  const result = await executePlan(plan, { context, onEvent: view });
+  const step = result.steps[0];
+  if (step.status !== "ok") {
+    return {
+      json: step.envelope,
+      exitCode: ExitCode.stepFailed,
+    };
+  }
+  if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
+  return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+/** `orch step --recipe R --name S`: runs step S of recipe R alone (see HELP.step). */
+async function _recipeStep(
+  values: Record<string, unknown>,
+  positionals: string[],
+): Promise<CliOutcome> {
+  const flagForm = ["type", "params", "function", "script", "run", "args", "env", "cwd", "module"]
+    .concat("python-path", "isolate").filter((k) => values[k] !== undefined);
+  if (positionals.length > 0 || flagForm.length > 0) {
+    const extra = positionals.length > 0 ? `"${positionals[0]}"` : `--${flagForm[0]}`;
+    throw new UsageError(
+      `orch step --recipe takes the step from the recipe, not ${extra}`,
+      "drop it, or run a module alone with orch step MODULE",
+    );
+  }
+  const name = values.name as string | undefined;
+  if (name === undefined) {
+    throw new UsageError("orch step --recipe needs --name STEP", "see orch list RECIPE");
+  }
+  const view = consoleViewFor(values.output as string);
+  const context = await startContext(_contextIn(values), view);
+  const plan = await planRecipeStep(values.recipe as string, name, recipeOptions(values));
+  const result = await executePlan(plan, { context, onEvent: view, only: [name] });
+  const step = result.steps.find((s) => s.name === name)!;
+  if (result.failed || step.status !== "ok") {
+    return { json: step.envelope, exitCode: result.failed?.exitCode ?? ExitCode.stepFailed };
+  }
+  if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
+  return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+/** The starting context file of `step`: --context-in or its older name --context. */
+function _contextIn(values: Record<string, unknown>): string | undefined {
+  if (values.context !== undefined && values["context-in"] !== undefined) {
+    throw new UsageError("--context and --context-in name the same file; give one");
+  }
+  return (values["context-in"] ?? values.context) as string | undefined;
+}
+
+/** `orch context merge A.json B.json ... -o OUT.json`: the fan-in of branches run apart. */
+export async function cmdContext(args: string[]): Promise<CliOutcome> {
+  const { values, positionals } = parseFlags(args, {
+    out: { type: "string", short: "o" },
+    recipe: { type: "string" },
+    merge: { type: "string" },
+  });
+  const [action, ...files] = positionals;
+  if (action !== "merge" || files.length === 0) {
+    throw new UsageError(
+      `orch context takes merge FILE... -o OUT, got "${positionals.join(" ")}"`,
+      "see orch context --help",
+    );
+  }
+  const out = values.out as string | undefined;
+  if (out === undefined) throw new UsageError("orch context merge needs -o OUT.json");
+  const merge = await _mergeStrategy(values);
+  const warn = getLogger("orch").warn;
+  const branches = [];
+  for (const file of files) branches.push((await readContextFile(file, warn)).toJSON());
+  const merged = mergeContexts(branches, { merge, labels: files });
+  const context = Context.fromJSON(merged);
+  await writeContextFile(out, context);
+  getLogger("orch").info(`merged ${files.length} context(s) (${merge}) into ${out}`);
+  return { json: { status: "ok", file: out, merge, ctx_keys: context.keys() }, exitCode: 0 };
+}
+
+/** The merge strategy of `context merge`: --merge, the --recipe's context.merge, or the default. */
+async function _mergeStrategy(values: Record<string, unknown>): Promise<MergeStrategy> {
+  const flag = values.merge as string | undefined;
+  const file = values.recipe as string | undefined;
+  if (flag !== undefined && file !== undefined) {
+    throw new UsageError("give --merge or --recipe, not both");
+  }
+  if (file !== undefined) {
+    const options = recipeOptions(values);
+    const found = await findRecipe(file, options.baseDir);
+    return (await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes })).merge;
+  }
+  const strategies = ["last_write_wins", "fail_on_conflict"];
+  if (flag !== undefined && !strategies.includes(flag)) {
+    const hint = didYouMean(flag, strategies);
+    throw new UsageError(
+      `unknown --merge "${flag}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      "use --merge last_write_wins or --merge fail_on_conflict",
+    );
+  }
+  return (flag ?? "last_write_wins") as MergeStrategy;
+}
