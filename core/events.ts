@@ -4,6 +4,7 @@
  * journal and reports) subscribe to them; the scheduler itself never prints.
  */
 import type { Envelope } from "./envelope.ts";
+import type { RunMeta } from "./run_meta.ts";
 
 /** Final status of a step. */
 export type StepStatus = "ok" | "cached" | "failed" | "skipped" | "timeout" | "cancelled";
@@ -36,6 +37,8 @@ export type RunEvent =
     steps: number;
     /** Most steps running at once. */
     concurrency: number;
+    /** The recipe's tester, description and steps, recorded for reports. */
+    meta?: RunMeta;
   }
   | { kind: "step-start"; at: Date; step: string; idx: number; attempt: number }
   | { kind: "step-output"; at: Date; step: string; stream: "stdout" | "stderr"; line: string }

@@ -11,6 +11,9 @@ import type { Envelope } from "./envelope.ts";
 import { UsageError } from "./errors.ts";
 import type { AttemptRecord, RunEvent, StepStatus } from "./events.ts";
 import { takeLock } from "./run_lock.ts";
+import { runDirError } from "./run_dir_error.ts";
+import type { RunMeta } from "./run_meta.ts";
+import { OutputTails } from "./output_tail.ts";
 
 /** One line of `journal.jsonl`. */
 export type JournalRecord =
@@ -26,6 +29,8 @@ export type JournalRecord =
     resumed: boolean;
     /** The context the run started from, when it was not empty (first session only). */
     context?: ContextJson;
+    /** The recipe's tester, description and steps, for reports (absent in older journals). */
+    meta?: RunMeta;
   }
   | { kind: "step-start"; at: string; step: string; attempt: number }
   | {
@@ -37,6 +42,10 @@ export type JournalRecord =
     envelope: Envelope;
     attempts: AttemptRecord[];
     duration_ms: number;
+    /** The step's last stderr lines (at most 40 lines / 8 KB; absent in older journals). */
+    stderr_tail?: string[];
+    /** Its last log lines on stdout (a deno step's console.log), limited the same way. */
+    stdout_tail?: string[];
   }
   | {
     kind: "step-end";
@@ -46,6 +55,10 @@ export type JournalRecord =
     envelope: Envelope;
     attempts: AttemptRecord[];
     duration_ms: number;
+    /** The step's last stderr lines (at most 40 lines / 8 KB; absent in older journals). */
+    stderr_tail?: string[];
+    /** Its last log lines on stdout (a deno step's console.log), limited the same way. */
+    stdout_tail?: string[];
   }
   | {
     kind: "run-end";
@@ -119,10 +132,16 @@ export class Journal {
   #flushing?: Promise<void>;
   /** Why the last fdatasync failed; close() reports it. */
   #syncError?: unknown;
+  /** Bytes of complete records in the file; a failed write is cut back to this. */
+  #size = 0;
+  /** Set once a write failed (disk full, read-only): every later append throws it. */
+  #broken?: Error;
   #waiters: { seq: number; resolve: () => void }[] = [];
   #committed = 0;
   #testId = "";
   #started = new Date();
+  /** Each running step's last output lines, for its step-commit or step-end record. */
+  #tails = new OutputTails();
 
   private constructor(
     dir: string,
@@ -150,18 +169,24 @@ export class Journal {
     header: JournalHeader,
     options: JournalOptions = {},
   ): Promise<Journal> {
-    await Deno.mkdir(dir, { recursive: true });
-    await takeLock(dir);
+    const where = "put runs on a writable disk with --state-dir DIR or ORCH_HOME";
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await takeLock(dir);
+    } catch (err) {
+      throw runDirError(err, "write to the run directory", dir, where);
+    }
     try {
       const path = `${dir}/journal.jsonl`;
       const { records, validBytes } = await _read(path);
       await Deno.truncate(path, validBytes).catch(() => {}); // absent: created just below
       const file = await Deno.open(path, { append: true, create: true });
       const journal = new Journal(dir, file, header, records, options);
+      journal.#size = validBytes;
       return journal;
     } catch (err) {
       await Deno.remove(`${dir}/lock`).catch(() => {});
-      throw err;
+      throw runDirError(err, "open the journal in", dir, where);
     }
   }
 
@@ -186,7 +211,18 @@ export class Journal {
       envelope,
       attempts,
       duration_ms: Math.round(durationMs),
+      ...this.#tails.take(step),
     });
+  }
+
+  /** Keeps a step's output line for the tail in its final record. */
+  output(step: string, stream: "stdout" | "stderr", line: string): void {
+    this.#tails.add(step, stream, line);
+  }
+
+  /** A step's kept output tails as record fields (absent when empty), forgetting them. */
+  takeTails(step: string): { stderr_tail?: string[]; stdout_tail?: string[] } {
+    return this.#tails.take(step);
   }
 
   /** Writes one record now; it reaches the disk by the end of the current window. */
@@ -195,16 +231,47 @@ export class Journal {
       this.#testId = record.test_id;
       this.#started = new Date(record.at);
     }
+    if (this.#broken) throw this.#broken;
     const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
-    for (let n = 0; n < bytes.length;) n += this.#file.writeSync(bytes.subarray(n));
+    try {
+      for (let n = 0; n < bytes.length;) n += this.#file.writeSync(bytes.subarray(n));
+    } catch (err) {
+      throw this.#broken = this.#writeFailed(err);
+    }
+    this.#size += bytes.length;
     this.#seq++;
     this.#timer ??= setTimeout(() => this.#flushing = this.#flush(), this.#windowMs);
+  }
+
+  /** Cuts a partly written record off (so the file stays loadable) and describes the failure. */
+  #writeFailed(err: unknown): Error {
+    try {
+      this.#file.truncateSync(this.#size);
+    } catch { /* the record stays torn: a torn last line is ignored when read */ }
+    return runDirError(
+      err,
+      "append to",
+      `${this.dir}/journal.jsonl`,
+      `the run stops here; fix the disk, then continue with orch run --resume ${this.runId}`,
+    );
   }
 
   /** Resolves once every record appended so far is on disk (fdatasync). */
   durable(): Promise<void> {
     if (this.#synced >= this.#seq) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ seq: this.#seq, resolve }));
+    const done = new Promise<void>((resolve) => this.#waiters.push({ seq: this.#seq, resolve }));
+    this.#flushNow();
+    return done;
+  }
+
+  /**
+   * Someone waits: sync now instead of at the end of the window (waiting longer groups nothing
+   * more, it only delays the step). A sync under way re-syncs when it ends, if still needed.
+   */
+  #flushNow(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#flushing = this.#flush();
   }
 
   async #flush(): Promise<void> {
@@ -217,6 +284,7 @@ export class Journal {
     }
     this.#synced = Math.max(this.#synced, upto);
     this.#waiters = this.#waiters.filter((w) => w.seq > this.#synced || (w.resolve(), false));
+    if (this.#waiters.length > 0) this.#flushNow();
   }
 
   /** Writes `run.json` saying the session is running (before any step starts). */
@@ -299,6 +367,7 @@ export class Journal {
       recipe_sha256: this.#header.recipeSha256,
       test_id: event.testId,
       resumed,
+      ...(event.meta ? { meta: event.meta } : {}),
       ...(!resumed && ctx && ctx.keys().length > 0 ? { context: ctx.toJSON() } : {}),
     };
   }
@@ -311,7 +380,7 @@ const _RECORD: {
   "run-start": (j, e) => j.append(j.runStart(e)),
   "step-start": (j, e) =>
     j.append({ kind: "step-start", at: e.at.toISOString(), step: e.step, attempt: e.attempt }),
-  "step-output": () => {},
+  "step-output": (j, e) => j.output(e.step, e.stream, e.line),
   "step-warning": () => {},
   "cache-hit": () => {}, // the step's commit record holds the replayed writes
   "cache-miss": () => {},
@@ -326,6 +395,7 @@ const _RECORD: {
       envelope: e.envelope,
       attempts: e.attempts,
       duration_ms: Math.round(e.durationMs),
+      ...j.takeTails(e.step),
     });
   },
   "run-end": (j, e) =>
@@ -356,7 +426,11 @@ export async function replayJournal(dir: string): Promise<Replayed> {
   const { records } = await _read(`${dir}/journal.jsonl`);
   const starts = records.filter((r) => r.kind === "run-start");
   if (starts.length === 0) {
-    throw new UsageError(`${dir} holds no run journal (no run-start record in journal.jsonl)`);
+    throw new UsageError(
+      `${dir} holds no run journal (no run-start record in journal.jsonl): the run stopped ` +
+        `before it started (killed while its recipe was checked?), so there is nothing to resume`,
+      "run the recipe again with orch run RECIPE",
+    );
   }
   const first = starts[0], last = starts[starts.length - 1];
   const context = first.context ? Context.fromJSON(first.context) : new Context();
