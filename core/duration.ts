@@ -20,5 +20,6 @@ export const Duration = z.union([
   z.number().positive(),
   z.string().regex(DURATION_RE, {
     error: 'expected seconds (a number) or a duration such as "500ms", "30s", "2m", "1h"',
+    abort: true, // a malformed string is not also "not longer than 0"
   }).refine((s) => durationMs(s) > 0, { error: "a duration must be longer than 0" }),
 ], { error: 'expected seconds (a number) or a duration such as "500ms", "30s", "2m", "1h"' });

@@ -4,7 +4,7 @@
  * delta. Never throws: every failure becomes an error envelope with an empty delta. Used inside
  * the step Worker and by the standalone runner, so both behave the same.
  */
-import { type ContextDelta, type JsonValue, StepContext } from "./context.ts";
+import { type ContextBase, type ContextDelta, type JsonValue, StepContext } from "./context.ts";
 import { type Envelope, envelopeProblem, fail } from "./envelope.ts";
 import { checkParams, formatParamIssues } from "./params.ts";
 import type { ScriptletClass, StepInfo } from "./scriptlet.ts";
@@ -12,7 +12,8 @@ import type { ScriptletClass, StepInfo } from "./scriptlet.ts";
 /** Everything one attempt needs. */
 export interface InvokeInput {
   params: unknown;
-  snapshot: Record<string, JsonValue>;
+  /** The context the step reads: a snapshot, or a Map (a Worker's replica, a live view). */
+  snapshot: Record<string, JsonValue> | ContextBase;
   step: StepInfo;
   onWarning?: (message: string) => void;
 }
@@ -44,6 +45,9 @@ export async function invokeScriptlet(
     await scriptlet.validate(ctx, checked.value as Record<string, unknown>);
     returned = await scriptlet.run(ctx, checked.value as Record<string, unknown>);
   } catch (err) {
+    // the reason keeps one line; a longer message is shown whole on the step's stderr
+    const message = err instanceof Error ? err.message : String(err);
+    if (message.includes("\n")) input.onWarning?.(`${name} threw: ${message}`);
     return failed(describeThrown(err));
   }
   const problem = envelopeProblem(returned);
@@ -66,10 +70,11 @@ export async function invokeScriptlet(
 export function describeThrown(err: unknown): string {
   if (err instanceof Error) {
     const name = err.name && err.name !== "Error" ? `${err.name}: ` : "";
-    if (err.name === "NotCapable") return _describeDenied(err.message);
-    return `${name}${err.message}`;
+    // Deno reports a denied dynamic import as a TypeError with the permission wording
+    if (err.name === "NotCapable" || _DENIED.test(err.message)) return _describeDenied(err.message);
+    return _firstLine(`${name}${err.message}`);
   }
-  if (typeof err === "string") return `threw ${err}`;
+  if (typeof err === "string") return _firstLine(`threw ${err}`);
   try {
     return `threw ${JSON.stringify(err) ?? String(err)}`;
   } catch {
@@ -83,10 +88,25 @@ export function describeThrown(err: unknown): string {
  * `read access to "/etc/passwd" denied; grant it in the step's permissions (read: [...])`.
  */
 function _describeDenied(message: string): string {
+  if (/escalate parent thread permissions/.test(message)) {
+    return `permission denied: a step cannot start a Worker with more permissions than its own ` +
+      `(${message})`;
+  }
   const m = /Requires (\w+) access(?: to (.+?))?(?:, (?:run again|specify|which)\b.*)?\.?$/s
     .exec(message);
   if (!m) return `permission denied: ${message}`;
   const [, kind, target] = m;
-  return `${kind} access${target ? ` to ${target}` : ""} denied; grant it in the step's ` +
-    `permissions (${kind}: [...])`;
+  const denied = `${kind} access${target ? ` to ${target}` : ""} denied`;
+  if (kind === "import") return `${denied}; steps cannot import remote modules`;
+  return `${denied}; grant it in the step's permissions (${kind}: [...])`;
+}
+
+/** Deno's wording of a permission refusal, whatever the error's class. */
+const _DENIED = /^Requires \w+ access\b/;
+
+/** The first line of a thrown message (a reason is one line; no stack text reaches stdout). */
+function _firstLine(text: string): string {
+  const lines = text.trimEnd().split("\n");
+  const more = lines.length - 1;
+  return more === 0 ? lines[0] : `${lines[0].trimEnd()} (+${more} line${more > 1 ? "s" : ""})`;
 }

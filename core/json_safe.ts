@@ -60,7 +60,8 @@ function _check(value: unknown, path: string, seen: Set<object>, depth: number):
   const obj = value as object;
   if (seen.has(obj)) return `${path}: circular reference is not JSON-safe`;
   if (depth >= MAX_DEPTH) {
-    return `${path}: nesting deeper than ${MAX_DEPTH} levels is not JSON-safe`;
+    const shown = path.length > 80 ? `${path.slice(0, 60)}...` : path; // not 1000 segments
+    return `${shown}: nesting deeper than ${MAX_DEPTH} levels is not JSON-safe`;
   }
   const kind = Array.isArray(obj) ? _nonPlainArrayKind(obj) : _nonPlainKind(obj);
   if (kind) return `${path}: ${kind}`;

@@ -5,6 +5,7 @@
  * Does not import modules; the step Worker does that (see executors/deno_worker.ts).
  */
 import { StepLoadError, UsageError, type Where } from "./errors.ts";
+import { type ImportChecker, importChecker } from "./import_graph.ts";
 
 /** orch's install root: the directory holding main.ts, steps/, recipes/ and data/. */
 export const ORCH_ROOT: string = _dirOf(new URL("../", import.meta.url));
@@ -46,6 +47,10 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * 3. The file's real path (symlinks followed) must lie inside an allowed root: the built-in
  *    `steps/` directory or a directory the operator allowed. The first candidate that does is
  *    used; if none does, the first existing one is named in the refusal.
+ * 4. Everything the module imports ahead of time (static imports, re-exports, literal
+ *    `import()`), and what those import in turn, must lie inside an allowed root or orch's own
+ *    `core/`, or be one of orch's dependencies (see import_graph.ts). Checked by lexing, before
+ *    the module is ever loaded.
  */
 export async function resolveModule(
   spec: string,
@@ -63,13 +68,36 @@ export async function resolveModule(
 export async function moduleResolver(options: LoaderOptions): Promise<ModuleResolver> {
   const roots = await allowedRoots(options.allowModules ?? [], options.baseDir);
   const found = new Map<string, ResolvedModule>();
+  const imports = importChecker(roots, await _realPath(`${ORCH_ROOT}/core`));
   return async (spec, where = {}) => {
     const hit = found.get(spec);
     if (hit) return hit;
     const module = await _resolve(spec, options.baseDir, roots, where);
+    await _checkImports(module, imports, where);
     found.set(spec, module);
     return module;
   };
+}
+
+/** Refuses a module whose import graph leaves the allowed roots (import_graph.ts). */
+async function _checkImports(module: ResolvedModule, check: ImportChecker, where: Where) {
+  const p = await check(module.url);
+  if (!p) return;
+  const at = `${p.file}:${p.line}:${p.col}`;
+  const what = p.specifier !== undefined
+    ? `imports "${p.specifier}" at ${at}, which ${p.why}`
+    : p.file === module.path
+    ? p.why
+    : `reaches ${p.file}, which ${p.why}`;
+  throw new StepLoadError(
+    `cannot load step${_named(where)}: module "${module.spec}" ${what}`,
+    where,
+    p.specifier === undefined
+      ? "fix its syntax; orch lexes every module a step reaches before loading it, and refuses " +
+        "one it cannot lex (JSX included)"
+      : "move the imported file under steps/ or a directory passed with --allow-module DIR " +
+        "(modules may also import orch's core/ and its dependencies by their bare names)",
+  );
 }
 
 async function _resolve(

@@ -125,6 +125,11 @@ function _yamlMessage(code: string, message: string): string {
       return "a recipe is one YAML document, this file has several; remove the --- separator";
     case "TAB_AS_INDENT":
       return `tab used for indentation: ${first}; indent with spaces`;
+    case "BAD_INDENT":
+    case "BLOCK_AS_IMPLICIT_KEY":
+    case "MULTILINE_IMPLICIT_KEY":
+      return `invalid YAML: ${first}; check the indentation here and on the next lines (keys ` +
+        `of one mapping start at the same column; quote a value holding ": ")`;
     case "TAG_RESOLVE_FAILED": {
       const tag = first.replace(/^Unresolved tag: /, "");
       return ALLOWED_TAGS.has(tag)

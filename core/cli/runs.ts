@@ -8,6 +8,7 @@ import type { Context } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { Journal, newRunId, type Replayed, replayJournal, type RunSummary } from "../journal.ts";
 import { stderrSink } from "../log.ts";
+import { DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "../recipe_file.ts";
 import { pidAlive } from "../run_lock.ts";
 
 /** The state directory: `--state-dir`, else `ORCH_HOME`, else `.orch`, relative to baseDir. */
@@ -51,10 +52,13 @@ export async function openRun(options: {
   context: Context;
   /** Where a relative recipe or run directory is found. */
   baseDir: string;
+  /** Size limit of the recipe file (`--max-recipe-bytes`). @default DEFAULT_MAX_RECIPE_BYTES */
+  maxRecipeBytes?: number;
 }): Promise<OpenedRun> {
+  const maxBytes = options.maxRecipeBytes ?? DEFAULT_MAX_RECIPE_BYTES;
   if (options.resume === undefined) {
     const file = options.file!;
-    const { path, sha256 } = await _recipeHash(file, options.baseDir);
+    const { path, sha256 } = await _recipeHash(file, options.baseDir, maxBytes);
     const runId = newRunId();
     const journal = await Journal.open(`${options.state}/runs/${runId}`, {
       runId,
@@ -68,7 +72,7 @@ export async function openRun(options: {
   const dir = runDir(options.resume, options.state, options.baseDir);
   const before = await replayJournal(dir);
   const file = options.file ?? before.recipe;
-  const { path, sha256 } = await _recipeHash(file, options.baseDir);
+  const { path, sha256 } = await _recipeHash(file, options.baseDir, maxBytes);
   if (sha256 !== before.recipeSha256 && !options.force) {
     throw new UsageError(
       `recipe ${path} changed since run ${before.runId} (sha256 ${
@@ -87,16 +91,11 @@ export async function openRun(options: {
   return { journal, file, resumed: await replayJournal(dir) };
 }
 
-async function _recipeHash(file: string, baseDir: string) {
+/** The recipe's path and sha256, read with the same checks (size, directory) as loading it. */
+async function _recipeHash(file: string, baseDir: string, maxBytes: number) {
   const found = await findRecipe(file, baseDir);
   const path = found.file.startsWith("/") ? found.file : `${baseDir}/${found.file}`;
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    const why = err instanceof Deno.errors.NotFound ? "file not found" : String(err);
-    throw new UsageError(`cannot read recipe ${path}: ${why}`);
-  }
+  const bytes = await readRecipeBytes(path, maxBytes);
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return {
     path,
