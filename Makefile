@@ -41,7 +41,7 @@ ok: deno
 	$(DENO) task -q ok
 
 clean:
-	rm -rf dist .tools
+	rm -rf dist .tools .coverage
 
 # Installs the pinned deno into .tools/ unless a matching one is already on PATH.
 deno:

@@ -37,6 +37,7 @@ export async function runScript(
       HOME: Deno.env.get("HOME") ?? "",
       // run directories go to a temp dir, not into the fixture or the repository
       ORCH_HOME: `${_tempRoot()}/orch_home`,
+      ...coverageEnv(),
       ...options.env,
     },
     clearEnv: true,
@@ -59,6 +60,17 @@ export async function runScript(
       return JSON.parse(lines[0]);
     },
   };
+}
+
+/**
+ * `DENO_COVERAGE_DIR` when the tests run with `--coverage` (deno test sets it) and
+ * `ORCH_SUBPROCESS_COVERAGE=1`, so CLI subprocesses add their coverage to the suite's (slower:
+ * each subprocess writes its own profile); empty otherwise.
+ */
+export function coverageEnv(): Record<string, string> {
+  const dir = Deno.env.get("DENO_COVERAGE_DIR");
+  const wanted = Deno.env.get("ORCH_SUBPROCESS_COVERAGE") === "1";
+  return dir && wanted ? { DENO_COVERAGE_DIR: dir } : {};
 }
 
 /** Runs the orch CLI (`main.ts`) with `args`. */

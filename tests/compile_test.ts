@@ -11,9 +11,15 @@ import { orch, REPO, tempTree } from "./_helpers.ts";
 
 const config = JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`));
 
+/** The commands the compile task runs before `deno compile` (writing the pins it embeds). */
+function preCompileCommands(): string[][] {
+  const parts = String(config.tasks.compile).split("&&").map((p) => p.trim().split(/\s+/));
+  return parts.slice(0, -1);
+}
+
 /** The compile task's argv with its `-o` output swapped for `out`. */
 function compileArgs(out: string): string[] {
-  const argv = String(config.tasks.compile).trim().split(/\s+/);
+  const argv = String(config.tasks.compile).split("&&").at(-1)!.trim().split(/\s+/);
   assert.deepEqual(argv.slice(0, 2), ["deno", "compile"], `unexpected compile task: ${argv}`);
   const o = argv.indexOf("-o");
   assert.ok(o > 0 && argv[o + 1] === "dist/orch", "the compile task should write -o dist/orch");
@@ -37,6 +43,12 @@ function compile(): Promise<Compiled> {
     const dir = await Deno.makeTempDir({ prefix: "orch_compile_" });
     try {
       const out = `${dir}/orch`;
+      for (const [cmd, ...args] of preCompileCommands()) {
+        assert.equal(cmd, "deno", `unexpected command before compile: ${cmd}`);
+        const pre = await new Deno.Command(Deno.execPath(), { args, cwd: REPO, stdin: "null" })
+          .output();
+        assert.ok(pre.success, `${args.join(" ")}: ${new TextDecoder().decode(pre.stderr)}`);
+      }
       const res = await new Deno.Command(Deno.execPath(), {
         args: compileArgs(out),
         cwd: REPO,
@@ -86,6 +98,7 @@ Deno.test("deno compile embeds every step, the step Worker, recipes, data and np
     "core/executors/deno_worker.ts",
     "core/python/bridge.py",
     "data/numbers.csv",
+    "dist/orch.lock.json",
     ...await _filesIn("steps", ".ts"),
     ...await _filesIn("recipes", ".yaml"),
   ];
@@ -98,6 +111,14 @@ Deno.test("deno compile embeds every step, the step Worker, recipes, data and np
     const npm = new RegExp(`^\\.deno_compile_node_modules/.*\\b${name}/${version}(/|$)`);
     assert.ok(leaves.some((l) => npm.test(l)), `npm:${name}@${version} is not embedded`);
   }
+});
+
+Deno.test("the compile task pins every built-in step in the lock it embeds", async () => {
+  await compile();
+  const lock = JSON.parse(await Deno.readTextFile(`${REPO}/dist/orch.lock.json`));
+  const steps = await _filesIn("steps", ".ts");
+  assert.deepEqual(steps.filter((s) => !Object.hasOwn(lock.builtin, s)), []);
+  assert.match(String(config.tasks.compile), /--include dist\/orch\.lock\.json/);
 });
 
 Deno.test("the compiled binary keeps orch's permission set and the worker-options feature", async () => {
@@ -122,6 +143,8 @@ Deno.test("no code locates orch's steps, recipes or data from the cwd", async ()
     "core/cli/commands.ts",
     "core/cli/flags.ts",
     "core/cli/run_cmd.ts",
+    "core/cli/report_cmd.ts",
+    "core/cli/new_cmd.ts",
   ]);
   const bad: string[] = [];
   const files = ["main.ts", "mod.ts", ...await _walk("core"), ...await _walk("steps")];

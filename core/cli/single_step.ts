@@ -11,6 +11,8 @@ import { didYouMean } from "../suggest.ts";
 import { inspectModules } from "../executors/deno_worker.ts";
 import { computeGrant } from "../permissions.ts";
 import { resolveModule } from "../loader.ts";
+import { grantLinkChecker } from "../grant_links.ts";
+import { modulePinProblems } from "../pin.ts";
 import type { Plan } from "../plan.ts";
 import { NO_RETRY, validateRecipe } from "../recipe.ts";
 import { planRun } from "../plan.ts";
@@ -37,6 +39,11 @@ export async function planSingleStep(
   const fileName = spec.split("/").pop()!.replace(/\.[a-z]+$/, "");
   const name = options.name ?? fileName;
   const module = await resolveModule(spec, options, { step: name });
+  const pinned = await modulePinProblems(module.path, { ...options, lockDir: options.baseDir });
+  if (pinned.length > 0) throw new StepLoadError(pinned.join("; "), { step: name });
+  const grant = computeGrant(undefined, { baseDir: options.baseDir }).grant;
+  const [link] = await grantLinkChecker()(grant); // links leading out of the default grant
+  if (link) throw new StepLoadError(`step "${name}" ${link.message}`, { step: name }, link.hint);
   const [found] = await inspectModules([{
     moduleUrl: module.url,
     exportName: options.exportName,
@@ -76,7 +83,7 @@ export async function planSingleStep(
       },
       module,
       target: { type: "deno", moduleUrl: module.url, exportName },
-      permissions: computeGrant(undefined, { baseDir: options.baseDir }).grant,
+      permissions: grant,
       description: found.description,
       deps: [],
       parallel: false,
