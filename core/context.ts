@@ -57,6 +57,39 @@ export interface ContextView {
   set(key: string, value: unknown, options?: SetOptions): void;
 }
 
+/** The read side a step's view is built on: a Map, or a live view of a Context's data. */
+export interface ContextBase {
+  /** The stored value under `key` (not a copy), or undefined. */
+  get(key: string): JsonValue | undefined;
+  /** True when `key` holds a value. */
+  has(key: string): boolean;
+  /** Every key, in the order they were first written. */
+  keys(): Iterable<string>;
+}
+
+/**
+ * Read access to a run's context for executors, without copying it: the whole data, or the
+ * writes since an earlier version (what a pooled Worker's replica needs to catch up).
+ */
+export interface ContextReader {
+  /** Grows by one with every committed write; -1 for a reader that has no change log. */
+  readonly version: number;
+  /** A copy of all data. */
+  snapshot(): Record<string, JsonValue>;
+  /**
+   * The writes (key, stored value; do not mutate) after `version` up to `this.version`, oldest
+   * first, or undefined when the log no longer reaches back that far (send a snapshot then).
+   */
+  changesSince(version: number): [string, JsonValue][] | undefined;
+  /** The data itself, read in place (values must not be mutated); for in-process steps. */
+  live?(): ContextBase;
+}
+
+/** A reader over a fixed snapshot: no change log, so every consumer gets the whole data. */
+export function snapshotReader(data: Record<string, JsonValue>): ContextReader {
+  return { version: -1, snapshot: () => data, changesSince: () => undefined };
+}
+
 /** Serialised form of a context (`toJSON`/`fromJSON`). */
 export interface ContextJson {
   /** Every key's value. */
@@ -87,6 +120,9 @@ export function checkKey(key: unknown): string | null {
 
 /** Checks a value and returns a private deep copy, or throws ContextError naming the bad path. */
 export function admitValue(key: string, value: unknown): JsonValue {
+  // strings, booleans, null and finite numbers are immutable: no copy needed (-0 becomes 0)
+  if (typeof value === "string" || typeof value === "boolean" || value === null) return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value === 0 ? 0 : value;
   const bad = findUnsafe(value, key);
   if (bad) throw new ContextError(bad);
   return copyJson(value as JsonValue);
@@ -102,10 +138,13 @@ function _who(who: unknown, key: string, fallback?: string): string {
 }
 
 /** The run's shared store. */
-export class Context implements ContextView {
+export class Context implements ContextView, ContextReader {
   #data = new Map<string, JsonValue>();
   #history: HistoryEntry[] = [];
   #warn: WarningSink;
+  /** Recent writes for `changesSince`: entry i is version `#logBase + i + 1`. */
+  #log: [string, JsonValue][] = [];
+  #logBase = 0;
 
   /** Creates an empty context; `onWarning` receives key warnings. */
   constructor(options: { onWarning?: WarningSink } = {}) {
@@ -148,6 +187,22 @@ export class Context implements ContextView {
       return { key: w.key, value: admitValue(w.key, w.value), who: _who(w.who, w.key) };
     });
     this.#commit(checked, meta.step, meta.at ?? new Date());
+  }
+
+  /** Grows by one with every committed write. */
+  get version(): number {
+    return this.#logBase + this.#log.length;
+  }
+
+  /** The writes after `version`, oldest first (see ContextReader). */
+  changesSince(version: number): [string, JsonValue][] | undefined {
+    if (version < this.#logBase || version > this.version) return undefined;
+    return this.#log.slice(version - this.#logBase);
+  }
+
+  /** The stored data itself, read-only (for inline steps: values must not be mutated). */
+  live(): ContextBase {
+    return this.#data;
   }
 
   /** The write history, oldest first (a copy). */
@@ -200,12 +255,21 @@ export class Context implements ContextView {
   }
 
   #commit(writes: ContextWrite[], step: string | undefined, at: Date): void {
-    const iso = at.toISOString();
+    const iso = _iso(at);
     for (const w of writes) {
       this.#data.set(w.key, w.value);
+      this.#log.push([w.key, w.value]);
       const entry: HistoryEntry = { key: w.key, who: w.who, op: "set", at: iso };
       if (step !== undefined) entry.step = step;
       this.#history.push(entry);
+    }
+    // the log only needs to reach replicas a few steps behind; a replica further back gets a
+    // snapshot, so keep it about as long as the data is large
+    const keep = Math.max(1024, this.#data.size);
+    if (this.#log.length > 2 * keep) {
+      const drop = this.#log.length - keep;
+      this.#log = this.#log.slice(drop);
+      this.#logBase += drop;
     }
   }
 }
@@ -215,7 +279,7 @@ export class Context implements ContextView {
  * checked immediately (so the step fails where it wrote) and collected into a delta.
  */
 export class StepContext implements ContextView {
-  #base: Record<string, JsonValue>;
+  #base: ContextBase;
   #writes: ContextWrite[] = [];
   #own = new Map<string, JsonValue>();
   #defaultWho: string;
@@ -223,10 +287,10 @@ export class StepContext implements ContextView {
 
   /** Creates a step's view over the `base` snapshot; `who` is the default writer name. */
   constructor(
-    base: Record<string, JsonValue>,
+    base: Record<string, JsonValue> | ContextBase,
     options: { who: string; onWarning?: WarningSink },
   ) {
-    this.#base = base;
+    this.#base = _isBase(base) ? base : new Map(Object.entries(base));
     this.#defaultWho = options.who;
     this.#warn = options.onWarning ?? (() => {});
   }
@@ -234,18 +298,19 @@ export class StepContext implements ContextView {
   /** A copy of the value under `key`: this step's own write if any, else the snapshot's. */
   get(key: string): JsonValue | undefined {
     if (this.#own.has(key)) return copyJson(this.#own.get(key)!);
-    return Object.hasOwn(this.#base, key) ? copyJson(this.#base[key]) : undefined;
+    const value = this.#base.get(key);
+    return value === undefined ? undefined : copyJson(value);
   }
 
   /** True when `key` is in the snapshot or was written by this step. */
   has(key: string): boolean {
-    return this.#own.has(key) || Object.hasOwn(this.#base, key);
+    return this.#own.has(key) || this.#base.has(key);
   }
 
   /** The snapshot's keys, then the keys this step added. */
   keys(): string[] {
-    const keys = Object.keys(this.#base);
-    for (const k of this.#own.keys()) if (!Object.hasOwn(this.#base, k)) keys.push(k);
+    const keys = [...this.#base.keys()];
+    for (const k of this.#own.keys()) if (!this.#base.has(k)) keys.push(k);
     return keys;
   }
 
@@ -263,6 +328,19 @@ export class StepContext implements ContextView {
   delta(): ContextDelta {
     return { writes: this.#writes.map((w) => ({ ...w, value: copyJson(w.value) })) };
   }
+}
+
+let _lastMs = NaN, _lastIso = "";
+
+/** `at.toISOString()`, reusing the last text while the millisecond is the same. */
+function _iso(at: Date): string {
+  const ms = at.getTime();
+  if (ms !== _lastMs) [_lastMs, _lastIso] = [ms, at.toISOString()];
+  return _lastIso;
+}
+
+function _isBase(v: Record<string, JsonValue> | ContextBase): v is ContextBase {
+  return typeof v.get === "function"; // JSON values are never functions
 }
 
 function _isPlainObject(v: unknown): v is Record<string, unknown> {

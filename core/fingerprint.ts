@@ -70,6 +70,11 @@ export interface FingerprintOptions {
   snapshot: Record<string, JsonValue>;
   /** Directory relative paths in args and `inputs.files` resolve against. */
   baseDir: string;
+  /**
+   * Module source hashes already computed, by module URL: pass one map for a whole run so each
+   * module's import graph is read once, not once per step. @default none (read every time)
+   */
+  sources?: Map<string, Promise<string>>;
 }
 
 /** The value of a part whose input does not exist (a declared file or a context key). */
@@ -97,11 +102,11 @@ export async function fingerprint(
 
 async function _autoParts(
   { step, target }: FingerprintSubject,
-  { snapshot, baseDir }: FingerprintOptions,
+  { snapshot, baseDir, sources }: FingerprintOptions,
 ): Promise<Record<string, string>> {
   const parts: Record<string, string> = {
     args: await sha256(canonicalJson(step.args as JsonValue)),
-    "module source": await _moduleSource(step, target, baseDir),
+    "module source": await _memo(sources, target, () => _moduleSource(step, target, baseDir)),
   };
   if (step.type === "shell") {
     parts.env = await sha256(canonicalJson({ env: step.env, cwd: step.cwd ?? null }));
@@ -123,6 +128,18 @@ async function _autoParts(
       : ABSENT;
   }
   return parts;
+}
+
+/** A deno module's source hash from `sources` when known (computed and kept otherwise). */
+function _memo(
+  sources: Map<string, Promise<string>> | undefined,
+  target: AttemptTarget,
+  compute: () => Promise<string>,
+): Promise<string> {
+  if (!sources || target.type !== "deno") return compute();
+  let hash = sources.get(target.moduleUrl);
+  if (!hash) sources.set(target.moduleUrl, hash = compute());
+  return hash;
 }
 
 /** What an explicit cache_key is combined with: which module runs, not its source. */
@@ -228,7 +245,10 @@ export function canonicalJson(value: JsonValue): string {
 
 /** sha256 of a string (UTF-8) or bytes, as lowercase hex. */
 export async function sha256(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  // node:crypto hashes synchronously (a few µs; WebCrypto's digest costs a task switch each),
+  // but loading it takes ~20 ms: only runs that fingerprint a step pay for it
+  const { createHash } = await (_nodeCrypto ??= import("node:crypto"));
+  return createHash("sha256").update(data).digest("hex");
 }
+
+let _nodeCrypto: Promise<typeof import("node:crypto")> | undefined;

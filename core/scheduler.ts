@@ -108,102 +108,222 @@ export async function schedule<E extends Ended>(
 interface _Running<E> {
   step: PlannedStep;
   controller: AbortController;
-  done: Promise<[PlannedStep, E]>;
+  done: Promise<void>;
 }
 
-/** One walk over the graph; the state of a single `schedule` call. */
+/** Position states of a step in the walk. */
+const PENDING = 0, STARTED = 1, SKIPPED = 2;
+
+/**
+ * One walk over the graph; the state of a single `schedule` call. A ready queue: each step
+ * counts its selected dependencies that have not succeeded yet and becomes ready (a min-heap by
+ * its position, i.e. idx order) when the count reaches zero, so a step costs O(log n), not a scan
+ * of every pending step.
+ */
 class _Walk<E extends Ended> {
   #options: ScheduleOptions<E>;
-  #selected: Set<string>;
-  /** Selected steps not started nor skipped yet, in idx order. */
-  #pending: PlannedStep[];
+  #steps: PlannedStep[];
+  #state: Uint8Array;
+  /** Per position: selected dependencies that have not succeeded yet. */
+  #waiting: Int32Array;
+  /** Per position: positions of the selected steps depending on it. */
+  #dependents: number[][];
+  #ready = new _MinHeap();
   #running = new Map<string, _Running<E>>();
+  /** How many running steps are not parallel-safe. */
+  #serial = 0;
+  /** Steps that ended and are not settled yet, oldest first. */
+  #ended: [PlannedStep, E][] = [];
+  #wake?: () => void;
+  #error?: { err: unknown };
   #status = new Map<string, StepStatus>();
   /** The step whose failure stopped the run (fail-fast). */
   #stoppedBy?: string;
 
   constructor(steps: PlannedStep[], options: ScheduleOptions<E>) {
     this.#options = options;
-    this.#selected = new Set(steps.map((p) => p.step.name));
-    this.#pending = [...steps];
+    this.#steps = steps;
+    this.#positions = new Map(steps.map((p, i) => [p, i]));
+    this.#state = new Uint8Array(steps.length);
+    this.#waiting = new Int32Array(steps.length);
+    this.#dependents = steps.map(() => []);
+    const position = new Map(steps.map((p, i) => [p.step.name, i]));
+    steps.forEach((p, i) => {
+      for (const d of new Set(p.deps)) {
+        const at = position.get(d);
+        if (at === undefined) continue; // outside the selection: taken as done
+        this.#waiting[i]++;
+        this.#dependents[at].push(i);
+      }
+      if (this.#waiting[i] === 0) this.#ready.push(i);
+    });
   }
 
   async walk(): Promise<void> {
-    for (;;) {
-      this.#startReady();
-      if (this.#running.size === 0) break;
-      const [step, end] = await Promise.race([...this.#running.values()].map((r) => r.done));
-      this.#running.delete(step.step.name);
-      this.#settle(step, end);
+    const onAbort = () => {
+      for (const r of this.#running.values()) r.controller.abort(this.#options.signal.reason);
+    };
+    this.#options.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        this.#startReady();
+        if (this.#running.size === 0) break;
+        const [step, end] = await this.#next();
+        this.#running.delete(step.step.name);
+        if (!step.parallel) this.#serial--;
+        this.#settle(step, end);
+      }
+    } finally {
+      this.#options.signal.removeEventListener("abort", onAbort);
     }
     const interrupted = this.#options.signal.aborted;
-    for (const step of this.#pending) {
+    this.#steps.forEach((step, i) => {
+      if (this.#state[i] !== PENDING) return;
       const why = interrupted
         ? "skipped: run interrupted"
         : this.#stoppedBy
         ? `skipped: step "${this.#stoppedBy}" failed`
         : "skipped: its dependencies never finished";
       this.#options.onSkip(step, why, interrupted ? 130 : 1);
+    });
+  }
+
+  /** The next step that ended; rethrows (after stopping the others) when a run threw. */
+  async #next(): Promise<[PlannedStep, E]> {
+    while (this.#ended.length === 0 && !this.#error) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
     }
+    if (this.#error) return await this.#stopAll(this.#error.err);
+    return this.#ended.shift()!;
+  }
+
+  /**
+   * A step's run threw (e.g. the journal could not be written): cancels the other running steps,
+   * waits until they stopped (no process outlives the run), then rethrows.
+   */
+  async #stopAll(err: unknown): Promise<never> {
+    const why = `the run stopped: ${(err as Error)?.message ?? err}`;
+    for (const r of this.#running.values()) r.controller.abort(why);
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    throw err;
   }
 
   /** Starts ready steps in idx order; a ready step that cannot start yet holds back later ones. */
   #startReady(): void {
     if (this.#stoppedBy !== undefined || this.#options.signal.aborted) return;
-    for (const step of [...this.#pending]) {
-      if (!this.#depsDone(step)) continue;
+    while (this.#ready.size > 0) {
+      const i = this.#ready.peek();
+      const step = this.#steps[i];
       if (!this.#canStart(step)) break;
-      this.#pending.splice(this.#pending.indexOf(step), 1);
+      this.#ready.pop();
+      this.#state[i] = STARTED;
+      if (!step.parallel) this.#serial++;
       const controller = new AbortController();
-      const signal = AbortSignal.any([this.#options.signal, controller.signal]);
-      const done = this.#options.run(step, signal).then((end) => [step, end] as [PlannedStep, E]);
+      const done = this.#options.run(step, controller.signal).then(
+        (end) => void this.#ended.push([step, end]),
+        (err) => void (this.#error ??= { err }),
+      ).finally(() => this.#wake?.());
       this.#running.set(step.step.name, { step, controller, done });
     }
-  }
-
-  /** True when every dependency ended ok or lies outside the selection. */
-  #depsDone(step: PlannedStep): boolean {
-    return step.deps.every((d) => !this.#selected.has(d) || succeeded(this.#status.get(d)!));
   }
 
   #canStart(step: PlannedStep): boolean {
     if (this.#running.size === 0) return true;
     if (!step.parallel || this.#running.size >= this.#options.concurrency) return false;
-    return [...this.#running.values()].every((r) => r.step.parallel);
+    return this.#serial === 0;
   }
 
   #settle(step: PlannedStep, end: E): void {
     const name = step.step.name;
     this.#status.set(name, end.status);
     this.#options.onEnd(step, end);
-    if (succeeded(end.status)) return;
-    if (this.#options.keepGoing) return this.#skipDependents(name);
+    if (succeeded(end.status)) {
+      for (const d of this.#dependents[this.#position(step)]) {
+        if (--this.#waiting[d] === 0 && this.#state[d] === PENDING) this.#ready.push(d);
+      }
+      return;
+    }
+    if (this.#options.keepGoing) return this.#skipDependents(step);
     if (this.#stoppedBy !== undefined || end.status === "cancelled") return;
     this.#stoppedBy = name;
     const why = `step "${name}" failed (fail-fast; --keep-going lets independent steps finish)`;
     for (const r of this.#running.values()) r.controller.abort(why);
   }
 
-  /** Keep-going: skips every pending step that depends, directly or not, on `failed`. */
-  #skipDependents(failed: string): void {
+  #positions: Map<PlannedStep, number>;
+  #position(step: PlannedStep): number {
+    return this.#positions.get(step)!;
+  }
+
+  /** Keep-going: skips every pending step that depends, directly or not, on `failedStep`. */
+  #skipDependents(failedStep: PlannedStep): void {
+    const failed = failedStep.step.name;
     const how = { failed: "failed", timeout: "timed out", cancelled: "was cancelled" };
     const status = this.#status.get(failed) as keyof typeof how;
     const blocked = new Set([failed]);
-    for (let changed = true; changed;) {
-      changed = false;
-      for (const step of [...this.#pending]) {
-        const dep = step.deps.find((d) => blocked.has(d));
-        if (dep === undefined) continue;
-        this.#pending.splice(this.#pending.indexOf(step), 1);
-        blocked.add(step.step.name);
-        changed = true;
-        const via = dep === failed ? "" : ` (through "${dep}")`;
-        this.#options.onSkip(
-          step,
-          `skipped: depends on "${failed}"${via}, which ${how[status]}`,
-          this.#options.signal.aborted ? 130 : 1,
-        );
+    const found: number[] = [];
+    const queue = [this.#position(failedStep)];
+    while (queue.length > 0) {
+      for (const d of this.#dependents[queue.pop()!]) {
+        if (this.#state[d] !== PENDING) continue;
+        this.#state[d] = SKIPPED;
+        blocked.add(this.#steps[d].step.name);
+        found.push(d);
+        queue.push(d);
       }
     }
+    for (const i of found.sort((a, b) => a - b)) {
+      const step = this.#steps[i];
+      const dep = step.deps.find((d) => d !== step.step.name && blocked.has(d))!;
+      const via = dep === failed ? "" : ` (through "${dep}")`;
+      this.#options.onSkip(
+        step,
+        `skipped: depends on "${failed}"${via}, which ${how[status]}`,
+        this.#options.signal.aborted ? 130 : 1,
+      );
+    }
+  }
+}
+
+/** A binary min-heap of step positions (the ready queue). */
+class _MinHeap {
+  #items: number[] = [];
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peek(): number {
+    return this.#items[0];
+  }
+
+  push(n: number): void {
+    const a = this.#items;
+    let i = a.push(n) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= n) break;
+      a[i] = a[parent];
+      i = parent;
+    }
+    a[i] = n;
+  }
+
+  pop(): number {
+    const a = this.#items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = l < a.length && a[l] < last ? l : -1;
+      if (r < a.length && a[r] < (m < 0 ? last : a[l])) m = r;
+      if (m < 0) break;
+      a[i] = a[m];
+      i = m;
+    }
+    a[i] = last;
+    return top;
   }
 }

@@ -9,7 +9,7 @@ import type { IssueAt, Step, StepCommon } from "./recipe.ts";
 import type { PathSegment } from "./yaml_source.ts";
 
 const FIELDS = {
-  deno: ["module", "function", "args"],
+  deno: ["module", "function", "args", "isolation"],
   shell: ["script", "run", "args", "env", "cwd"],
   python: ["module", "function", "args", "python_path", "isolate"],
 } as const;
@@ -79,6 +79,7 @@ export function typedStep(common: StepCommon, s: Record<string, unknown>): Step 
         module: s.module as string,
         function: s.function as string,
         args: params,
+        isolation: (s.isolation as "worker" | "inline" | undefined) ?? "worker",
       };
     case "python":
       return {

@@ -5,6 +5,7 @@
  * or unresponsive Worker is terminated, never reused. Also inspects modules (exports, params)
  * in a Worker, so validation never runs step code with the runner's permissions.
  */
+import { snapshotReader } from "../context.ts";
 import { fail } from "../envelope.ts";
 import type { FromWorker, InspectItem, InspectRequest, ToWorker } from "../worker/protocol.ts";
 import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
@@ -63,10 +64,10 @@ export function denoWorkerExecutor(options: DenoWorkerOptions = {}): DenoWorkerE
             moduleUrl: target.moduleUrl,
             exportName: target.exportName,
             params: attempt.params,
-            snapshot: attempt.snapshot,
             step: attempt.step,
             baseDir: attempt.baseDir,
           },
+          context: attempt.context ?? snapshotReader(attempt.snapshot),
         },
         signal,
         onLog,

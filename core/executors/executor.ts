@@ -3,7 +3,7 @@
  * The executor contract: one attempt of one step, given a context snapshot and an abort signal,
  * yields a StepOutcome. The runner owns ordering and commits; executors own one attempt.
  */
-import type { ContextDelta, JsonValue } from "../context.ts";
+import type { ContextDelta, ContextReader, JsonValue } from "../context.ts";
 import type { Envelope } from "../envelope.ts";
 
 /** What to run, by step type (resolved when planning). */
@@ -15,6 +15,8 @@ export type AttemptTarget =
     moduleUrl: string;
     /** Name of the exported scriptlet class. */
     exportName: string;
+    /** `inline`: run in orch's process instead of a Worker (see executors/inline.ts). */
+    isolation?: "inline";
   }
   | {
     /** An external command. */
@@ -49,8 +51,13 @@ export interface StepAttempt {
   target: AttemptTarget;
   /** The step's args, passed to it as params. */
   params: unknown;
-  /** Copy of the context the step starts from. */
+  /**
+   * Copy of the context the step starts from. The runner computes it on first read: executors
+   * that can do with less (pooled Workers get deltas, inline steps read in place) use `context`.
+   */
   snapshot: Record<string, JsonValue>;
+  /** The run's context without copying (absent: executors use `snapshot`). */
+  context?: ContextReader;
   /** Directory relative paths in params resolve against. */
   baseDir: string;
   /** Deno permissions the step runs with. */

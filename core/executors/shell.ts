@@ -3,8 +3,9 @@
  * Runs shell steps as subprocesses and holds them to the envelope contract
  * (external_contract.ts). `script:` steps run without a shell (argv = script + args); `run:`
  * steps run under `/bin/sh -c` with the args as `$1...`. The step's `env` is laid over orch's
- * environment, plus `ORCH_CONTEXT` (a temp JSON file holding the context snapshot as a plain
- * `{key: value}` object, removed after the attempt) and `ORCH_STEP` (the step's name).
+ * environment, plus `ORCH_CONTEXT` (a read-only temp JSON file holding the context as a plain
+ * `{key: value}` object, shared by the steps that start at the same context version; see
+ * context_files.ts) and `ORCH_STEP` (the step's name).
  *
  * Each attempt runs in its own process group. Aborting the attempt (timeout, fail-fast, Ctrl-C)
  * sends SIGTERM to the whole group, then SIGKILL after a grace period. A step does not outlive
@@ -18,6 +19,7 @@
  */
 import { fail } from "../envelope.ts";
 import { judgeRun, MAX_STDOUT_BYTES } from "../external_contract.ts";
+import { ContextFiles } from "./context_files.ts";
 import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
 
 /** Options of the shell executor. */
@@ -36,6 +38,7 @@ const TAIL_LINES = 5;
 export function shellExecutor(options: ShellExecutorOptions = {}): Executor {
   const limit = options.maxStdoutBytes ?? MAX_STDOUT_BYTES;
   const graceMs = options.killGraceMs ?? 1_500;
+  const files = new ContextFiles();
   return {
     async run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome> {
       const start = performance.now();
@@ -47,10 +50,9 @@ export function shellExecutor(options: ShellExecutorOptions = {}): Executor {
         ...o,
         durationMs: performance.now() - start,
       });
-      const contextFile = await Deno.makeTempFile({ prefix: "orch_ctx_", suffix: ".json" });
+      const contextFile = await files.acquire(attempt.context, () => attempt.snapshot);
       try {
-        await Deno.writeTextFile(contextFile, JSON.stringify(attempt.snapshot));
-        const env = { ...target.env, ORCH_CONTEXT: contextFile, ORCH_STEP: step };
+        const env = { ...target.env, ORCH_CONTEXT: contextFile.path, ORCH_STEP: step };
         const ran = await _spawn(target.command, {
           env,
           cwd: target.cwd,
@@ -73,9 +75,10 @@ export function shellExecutor(options: ShellExecutorOptions = {}): Executor {
           onWarning: (m) => onLog("stderr", `[warn] ${m}`),
         }));
       } finally {
-        await Deno.remove(contextFile).catch(() => {});
+        await contextFile.release();
       }
     },
+    close: () => void files.close(),
   };
 }
 
@@ -100,19 +103,46 @@ interface _SpawnOptions {
   graceMs: number;
 }
 
+/**
+ * setsid(1), when this system has it. Starting a command through it gives the command its own
+ * process group as cheaply as a plain spawn; Deno's `detached: true` does the same with a fork of
+ * this (large) process, which costs several ms per step (bench/README.md, workloads 2 and 3).
+ */
+const SETSID = ["/usr/bin/setsid", "/bin/setsid"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+/** Why a path-like argv[0] cannot start (checked first, since setsid would only exit 126/127). */
+function _unstartable(cmd: string, cwd: string): Error | undefined {
+  if (!cmd.includes("/")) return undefined; // looked up on PATH: setsid reports it by exit code
+  try {
+    const info = Deno.statSync(cmd.startsWith("/") ? cmd : `${cwd}/${cmd}`);
+    if (info.isFile && (info.mode ?? 0o111) & 0o111) return undefined;
+    return new Deno.errors.PermissionDenied(`${cmd} is not an executable file`);
+  } catch (err) {
+    return err instanceof Deno.errors.PermissionDenied ? err : new Deno.errors.NotFound(`${cmd}`);
+  }
+}
+
 /** Runs `argv` in a new process group until it and its group are gone. */
 async function _spawn(argv: string[], o: _SpawnOptions): Promise<_Ran> {
   if (o.signal.aborted) return { kind: "aborted" };
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
+    const unstartable = SETSID && _unstartable(argv[0], o.cwd);
+    if (unstartable) throw unstartable;
+    child = new Deno.Command(SETSID ?? argv[0], {
+      args: SETSID ? argv : argv.slice(1),
       cwd: o.cwd,
       env: o.env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      detached: true,
+      detached: SETSID === undefined,
     }).spawn();
   } catch (err) {
     const code = err instanceof Deno.errors.PermissionDenied ? 126 : 127;

@@ -6,7 +6,14 @@
  * Worker whose attempt was aborted, crashed, or left it unresponsive. Knows nothing of
  * envelopes or steps beyond the worker protocol; executors/deno_worker.ts builds on it.
  */
-import type { FromWorker, InspectItem, InspectRequest, RunRequest } from "../worker/protocol.ts";
+import type { ContextReader } from "../context.ts";
+import type {
+  ContextSync,
+  FromWorker,
+  InspectItem,
+  InspectRequest,
+  RunRequest,
+} from "../worker/protocol.ts";
 
 /** Starts a Worker from an entry module URL with a grant (a seam for tests). */
 export type SpawnWorker = (entryUrl: string, permissions: Deno.PermissionOptionsObject) => Worker;
@@ -29,8 +36,10 @@ export interface WorkerPoolOptions {
 export interface PoolJob {
   /** The grant; kinds left out are denied. */
   permissions: Deno.PermissionOptionsObject;
-  /** The request, without its attempt id (the pool assigns it). */
-  request: Omit<RunRequest, "id">;
+  /** The request, without its attempt id and context sync (the pool adds them). */
+  request: Omit<RunRequest, "id" | "ctx">;
+  /** The run's context; the Worker gets the writes its replica has not seen yet. */
+  context: ContextReader;
 }
 
 /** How a pooled attempt ended. */
@@ -45,8 +54,13 @@ interface Slot {
   worker: Worker;
   key: string;
   lastId: number;
+  /** The context the Worker's replica copies (a pool may serve several runs), and its version. */
+  ctxOwner?: ContextReader;
+  ctxVersion: number;
   /** Set while an attempt runs. */
   handler?: Handler;
+  /** The Worker writes the id of the attempt it took here (see RunRequest.taken). */
+  taken: Int32Array;
 }
 
 const DEFAULTS = {
@@ -169,7 +183,8 @@ export class WorkerPool {
   #spawn(key: string, permissions: Deno.PermissionOptionsObject, modules: string[]): Slot {
     const worker = this.#options.spawn(workerEntry(this.#workerUrl, modules), permissions);
     this.#started++;
-    const slot: Slot = { worker, key, lastId: 0 };
+    const taken = new Int32Array(new SharedArrayBuffer(4));
+    const slot: Slot = { worker, key, lastId: 0, ctxVersion: -1, taken };
     const died = (reason: string) => {
       if (slot.handler) slot.handler.death(reason);
       else this.#discard(slot);
@@ -180,7 +195,7 @@ export class WorkerPool {
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      died(e.message);
+      died(_oneLineError(e.message));
     };
     worker.onmessageerror = () => died("it sent a message that could not be read");
     return slot;
@@ -196,9 +211,10 @@ export class WorkerPool {
   ): Promise<PoolReply | "stale"> {
     return new Promise((resolve) => {
       const id = ++slot.lastId;
-      let started = false;
+      let startedMsg = false;
+      const started = () => startedMsg || Atomics.load(slot.taken, 0) === id;
       const staleTimer = staleMs === undefined ? undefined : setTimeout(
-        () => end("stale", false),
+        () => started() || end("stale", false),
         staleMs,
       );
       const end = (reply: PoolReply | "stale", reusable: boolean) => {
@@ -214,27 +230,28 @@ export class WorkerPool {
       slot.handler = {
         message: (msg) => {
           if (msg.kind === "crashed") {
-            if (!started && staleMs !== undefined) return end("stale", false); // leftovers
-            const reason = started
+            if (!started() && staleMs !== undefined) return end("stale", false); // leftovers
+            const reason = started()
               ? `step crashed: ${msg.cause}: ${msg.message}`
               : `cannot load step module: ${msg.message}`;
             end({ kind: "died", reason }, false);
           } else if (!("id" in msg) || msg.id !== id) return; // late output of an earlier attempt
           else if (msg.kind === "started") {
-            started = true;
+            startedMsg = true;
             clearTimeout(staleTimer);
           } else if (msg.kind === "log") onLog(msg.stream, msg.line);
           else if (msg.kind === "result") end(msg, true);
         },
         death: (reason) =>
-          !started && staleMs !== undefined ? end("stale", false) : end({
+          !started() && staleMs !== undefined ? end("stale", false) : end({
             kind: "died",
-            reason: started
+            reason: started()
               ? `step Worker stopped without posting a result: ${reason}`
               : `cannot load step module: ${reason}`,
           }, false),
       };
-      slot.worker.postMessage({ ...job.request, id } satisfies RunRequest);
+      const ctx = _sync(slot, job.context);
+      slot.worker.postMessage({ ...job.request, id, ctx, taken: slot.taken } satisfies RunRequest);
     });
   }
 
@@ -249,6 +266,19 @@ export class WorkerPool {
     if (i >= 0) this.#idle.splice(i, 1);
     slot.worker.terminate();
   }
+}
+
+/** What the slot's replica needs to reach the context's current version; records it as sent. */
+function _sync(slot: Slot, context: ContextReader): ContextSync {
+  const version = context.version;
+  const writes = slot.ctxOwner !== context || slot.ctxVersion < 0 || version < 0
+    ? undefined
+    : context.changesSince(slot.ctxVersion);
+  slot.ctxOwner = context;
+  slot.ctxVersion = version;
+  return writes
+    ? { kind: "changes", version, writes }
+    : { kind: "full", version, data: context.snapshot() };
 }
 
 /**
@@ -276,4 +306,14 @@ export function workerEntry(workerUrl: URL, modules: string[]): string {
   const table = modules.map((url, i) => `${JSON.stringify(url)}: m${i}`).join(", ");
   lines.push(`serve({ ${table} });`);
   return `data:application/javascript,${encodeURIComponent(lines.join("\n"))}`;
+}
+
+/**
+ * A Worker error's message on one line: Deno reports a module that fails to load with a code
+ * frame and an `at file:line:col` line; keep the first line and that location.
+ */
+function _oneLineError(message: string): string {
+  const lines = message.split("\n");
+  const at = lines.map((l) => /^\s+at (?:.*\()?(\S+?:\d+:\d+)\)?$/.exec(l)?.[1]).find((a) => a);
+  return at && !lines[0].includes(at) ? `${lines[0]} (at ${at})` : lines[0];
 }

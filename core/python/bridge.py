@@ -322,7 +322,8 @@ def _run(request):
         if entry not in sys.path:
             sys.path.insert(1, entry)
     module_name, class_name = request["module"], request["function"]
-    importlib.invalidate_caches()
+    if module_name not in sys.modules:  # a module imported before is reused as is: no rescan
+        importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except BaseException as err:  # SyntaxError, ImportError, anything its top level raised

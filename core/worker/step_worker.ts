@@ -13,18 +13,34 @@
  * leaves running) survives into later attempts of the same Worker. Output printed before the
  * first attempt (a module's top-level code) belongs to the first attempt; output printed between
  * attempts is dropped, as it was when each attempt had its own Worker.
+ *
+ * The Worker keeps a replica of the run's context: each request carries only the writes made
+ * since the Worker's previous attempt (or the whole data for a new Worker), so what crosses the
+ * boundary per step does not grow with the context. Steps read the replica through their
+ * StepContext (copies on read), and post back only their own delta.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { describeThrown, invokeScriptlet } from "../invoke.ts";
 import { checkParams } from "../params.ts";
 import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
-import type { FromWorker, InspectItem, InspectRequest, RunRequest, ToWorker } from "./protocol.ts";
+import type { JsonValue } from "../context.ts";
+import type {
+  ContextSync,
+  FromWorker,
+  InspectItem,
+  InspectRequest,
+  RunRequest,
+  ToWorker,
+} from "./protocol.ts";
 
 /** The modules a Worker's entry imported, by URL. */
 export type StepModules = Record<string, Record<string, unknown>>;
 
 const post = (msg: FromWorker) => self.postMessage(msg);
+
+/** This Worker's copy of the run's context, as of its latest request. */
+let replica = new Map<string, JsonValue>();
 
 /** The attempt running now; undefined between attempts. */
 let current: number | undefined;
@@ -44,7 +60,8 @@ export function serve(modules: StepModules): void {
       flushStreams();
       return post({ kind: "inspected", items });
     }
-    post({ kind: "started", id: msg.id });
+    if (msg.taken) Atomics.store(msg.taken, 0, msg.id);
+    else post({ kind: "started", id: msg.id });
     current = msg.id;
     for (const { stream, line } of preamble ?? []) post({ kind: "log", id: msg.id, stream, line });
     preamble = undefined;
@@ -62,6 +79,7 @@ async function _run(
   msg: RunRequest,
   modules: StepModules,
 ): Promise<Omit<Extract<FromWorker, { kind: "result" }>, "kind" | "id">> {
+  _catchUp(msg.ctx); // first: the runner counts this request as seen, whatever happens next
   const step = { name: msg.step, baseDir: msg.baseDir };
   let mod = modules[msg.moduleUrl];
   if (!mod) {
@@ -77,10 +95,16 @@ async function _run(
   }
   return await invokeScriptlet(cls, {
     params: msg.params,
-    snapshot: msg.snapshot,
+    snapshot: replica,
     step,
     onWarning: (m) => _log("stderr", `[warn] ${m}`),
   });
+}
+
+/** Brings the replica up to the request's context version. */
+function _catchUp(sync: ContextSync): void {
+  if (sync.kind === "full") replica = new Map(Object.entries(sync.data));
+  else for (const [key, value] of sync.writes) replica.set(key, value);
 }
 
 /** Sends one line of the current attempt's output (see the module doc for other times). */
