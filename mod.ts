@@ -12,8 +12,10 @@ export { findRecipe, run, runRecipe, validateRecipeFile } from "./core/api.ts";
 export type { RecipeOptions, RunOptions } from "./core/api.ts";
 export { Context, StepContext } from "./core/context.ts";
 export type {
+  ContextBase,
   ContextDelta,
   ContextJson,
+  ContextReader,
   ContextView,
   ContextWrite,
   HistoryEntry,
@@ -53,8 +55,10 @@ export type { CacheEntry, CacheOptions, StepCache } from "./core/cache.ts";
 export type { Fingerprint } from "./core/fingerprint.ts";
 export type { PermissionKind, PermissionSpec } from "./core/permissions.ts";
 export type { Plan, PlannedStep } from "./core/plan.ts";
+export type { Isolation } from "./core/isolation.ts";
 export type { RunResult, StepResult } from "./core/runner.ts";
 export type { AttemptRecord, EventSink, RunEvent, StepStatus } from "./core/events.ts";
+export type { RunMeta, RunMetaStep } from "./core/run_meta.ts";
 export { getLogger, trackResources } from "./core/log.ts";
 export type { Level, LineSink, Logger } from "./core/log.ts";
 export type {

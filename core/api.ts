@@ -16,6 +16,7 @@ import type { StepCache } from "./cache.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
 import { executePlan, type RunResult } from "./runner.ts";
+import { type Isolation, withIsolation } from "./isolation.ts";
 
 /** Options shared by validate and run. */
 export interface RecipeOptions {
@@ -57,6 +58,8 @@ export interface RunOptions extends RecipeOptions {
   cache?: StepCache;
   /** Steps an earlier session committed; not run again (see ExecuteOptions.committed). */
   committed?: ReadonlySet<string>;
+  /** `inline`: run deno steps in this process where they may (see isolation.ts). @default worker */
+  isolation?: Isolation;
 }
 
 /**
@@ -91,6 +94,7 @@ async function _plan(
     baseDir: found.baseDir,
     allowModules: options.allowModules ?? [],
     maxPermissions: options.maxPermissions,
+    lockDir: options.baseDir ?? Deno.cwd(), // the project's orch.lock.json, not the recipe's dir
     inspector,
   });
 }
@@ -108,6 +112,7 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
     executor.close?.();
     throw err;
   }
+  plan = withIsolation(plan, options.isolation);
   return await executePlan(plan, {
     context: options.context ?? new Context({ onWarning: options.onWarning }),
     onEvent: options.onEvent,

@@ -19,6 +19,9 @@ import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loade
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 import { checkGrants, type PermissionSpec } from "./permissions.ts";
 import { buildGraph } from "./graph.ts";
+import { pinIssues } from "./pin.ts";
+import { grantLinkIssues } from "./grant_links.ts";
+import { templatedAt, templateIssues } from "./step_templates.ts";
 
 /** A step ready to run. */
 export interface PlannedStep {
@@ -64,6 +67,8 @@ export interface PlanOptions extends LoaderOptions {
    * closed when planning ends
    */
   inspector?: Pick<DenoWorkerExecutor, "inspect" | "close">;
+  /** Where `orch.lock.json` (pinned step modules, see pin.ts) is looked for. @default baseDir */
+  lockDir?: string;
 }
 
 /** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
@@ -75,6 +80,8 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     maxPermissions: options.maxPermissions,
   });
   issues.push(...grantIssues);
+  issues.push(...templateIssues(recipe, grants));
+  issues.push(...await grantLinkIssues(recipe, grants, grantIssues)); // links out of a grant
   const resolved: (ResolvedModule | undefined)[] = [];
   const targets: (AttemptTarget | undefined)[] = [];
   const resolve = await moduleResolver(options);
@@ -88,13 +95,35 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     try {
       const module = await resolve(step.module, where);
       resolved.push(module);
-      targets.push({ type: "deno", moduleUrl: module.url, exportName: step.function });
+      targets.push({
+        type: "deno",
+        moduleUrl: module.url,
+        exportName: step.function,
+        ...(step.isolation === "inline" ? { isolation: "inline" as const } : {}),
+      });
     } catch (err) {
       if (!(err instanceof StepLoadError)) throw err;
       issues.push({ ...where, message: `${err.message}; ${err.hint}` });
       resolved.push(undefined);
       targets.push(undefined);
     }
+  }
+  const pinned = await pinIssues({
+    recipe,
+    steps: recipe.steps.map((step, i) => ({
+      step,
+      modulePath: resolved[i]?.path,
+      target: targets[i],
+    })),
+    baseDir: options.baseDir,
+    allowModules: options.allowModules ?? [],
+    lockDir: options.lockDir ?? options.baseDir,
+  });
+  if (pinned.length > 0) { // never import a module that fails its pin, not even to inspect it
+    issues.push(...pinned);
+    throw new RecipeValidationError(
+      issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)),
+    );
   }
   const toInspect = recipe.steps.flatMap((step, i) =>
     resolved[i] && step.type === "deno" ? [{ step, module: resolved[i]!, grant: grants[i] }] : []
@@ -116,6 +145,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     if (item.ok) return described.set(step.name, item);
     if (item.problem === "params") {
       for (const p of item.issues) {
+        if (templatedAt(step.args, p.path)) continue; // its type is known when the step starts
         const path = ["steps", step.index, "args", ...p.path];
         issues.push({
           file: recipe.file,
@@ -190,16 +220,27 @@ async function _inspect(
     const groups = new Map<string, number[]>();
     jobs.forEach((job, i) => {
       const key = job.grant ? JSON.stringify([exactGrant(job.grant), job.moduleUrl]) : "";
-      groups.set(key, [...(groups.get(key) ?? []), i]);
+      const group = groups.get(key);
+      if (group) group.push(i);
+      else groups.set(key, [i]);
     });
     const out: InspectItem[] = new Array(jobs.length);
     await Promise.all([...groups].map(async ([key, indices]) => {
-      const items = indices.map((i) => jobs[i].item);
+      // steps with the same export and args are inspected once (generated recipes repeat them)
+      const unique = new Map<string, number>();
+      const slot = indices.map((i) => {
+        const id = JSON.stringify([jobs[i].item.exportName, jobs[i].item.params]);
+        if (!unique.has(id)) unique.set(id, unique.size);
+        return unique.get(id)!;
+      });
+      const firsts = new Map<number, number>();
+      indices.forEach((i, n) => firsts.has(slot[n]) || firsts.set(slot[n], i));
+      const items = [...firsts.values()].map((i) => jobs[i].item);
       const first = jobs[indices[0]];
       const found = key === ""
         ? await inspectModules(items, { timeoutMs })
         : await inspector.inspect(first.grant!, first.moduleUrl, items, timeoutMs);
-      indices.forEach((i, n) => out[i] = found[n]);
+      indices.forEach((i, n) => out[i] = found[slot[n]]);
     }));
     return out;
   } finally {

@@ -11,6 +11,7 @@ import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_
 import { parseYaml, type PathSegment, type YamlSource } from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
 import { typedStep, typeFieldIssues } from "./step_types.ts";
+import { isolationIssues } from "./isolation.ts";
 import { Duration, durationMs } from "./duration.ts";
 import { type PermissionSpec, PermissionsSchema } from "./permissions.ts";
 
@@ -42,6 +43,7 @@ const StepSchema = z.strictObject({
   cwd: z.string().min(1, { error: "expected a non-empty string" }).optional(),
   python_path: z.array(z.string()).optional(),
   isolate: z.boolean().optional(),
+  isolation: z.enum(["worker", "inline"]).optional(),
   success: z.strictObject({ ctx_has_keys: z.array(ContextKey).optional() }).optional(),
   depends_on: z.array(StepName).optional(),
   retry: z.strictObject({
@@ -71,6 +73,12 @@ export const RecipeSchema = z.strictObject({
   steps: z.array(StepSchema).min(1, { error: "a recipe needs at least one step" }),
   context: z.strictObject({ merge: z.enum(["last_write_wins", "fail_on_conflict"]) }).optional(),
   permissions: PermissionsSchema.optional(),
+  secrets: z.array(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      error: "secrets are environment variable names: letters, digits and _, not starting " +
+        "with a digit",
+    }),
+  ).optional(),
 });
 
 /** Keys the schema knows but this version cannot act on yet; using one is an error. */
@@ -152,6 +160,8 @@ export interface DenoStep extends StepCommon {
   function: string;
   /** The step's args, passed to it as params (empty when absent). */
   args: Record<string, JsonValue>;
+  /** Where it runs: a Worker (default) or orch's own process (see isolation.ts). */
+  isolation?: "worker" | "inline";
 }
 
 /** An external command printing one JSON envelope line. */
@@ -201,6 +211,8 @@ export interface Recipe {
   merge: "last_write_wins" | "fail_on_conflict";
   /** The recipe-level `permissions:` block (ceiling for every step), when present. */
   permissions?: PermissionSpec;
+  /** Environment variables whose values are redacted from every output (`secrets:`). */
+  secrets?: string[];
   /** Finds where a field path sits in the file, for later phases' errors. */
   locate: YamlSource["locate"];
 }
@@ -264,6 +276,7 @@ export function validateRecipe(source: YamlSource): Recipe {
     steps,
     merge: doc.context?.merge ?? "last_write_wins",
     permissions: doc.permissions,
+    secrets: doc.secrets ?? [],
     locate: source.locate,
   };
 }
@@ -333,6 +346,7 @@ function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
       } else idxs.set(s.idx, i);
     }
     issues.push(...typeFieldIssues(s, ["steps", i], issue));
+    issues.push(...isolationIssues(s, ["steps", i], issue, raw.permissions !== undefined));
     for (const [key, what] of Object.entries(NOT_YET)) {
       if (Object.hasOwn(s, key)) {
         issues.push(issue(

@@ -5,6 +5,7 @@
  * step's `success` assertions and commits its writes only when it succeeded. Emits events;
  * never prints.
  */
+import { pickKeys, withContext } from "./attempt_context.ts";
 import { type StepCache, stepId } from "./cache.ts";
 import { type Fingerprint, fingerprint } from "./fingerprint.ts";
 import { Context, type ContextDelta } from "./context.ts";
@@ -15,7 +16,10 @@ import { stepExecutor } from "./executors/by_type.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Journal } from "./journal.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
+import { withSecretsRedacted } from "./redact.ts";
+import { runMeta } from "./run_meta.ts";
 import { ancestry, schedule, type Selection, selectSteps } from "./scheduler.ts";
+import { resolveStep } from "./step_templates.ts";
 
 /** Options of a run. */
 export interface ExecuteOptions extends Selection {
@@ -100,6 +104,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions = {}): Pro
     testId: plan.recipe.testMeta.testId,
     steps: selected.length,
     concurrency,
+    meta: runMeta(plan),
   });
   try {
     await schedule(selected, {
@@ -147,6 +152,8 @@ class _Run {
   #ancestors?: Map<string, Set<string>>;
   #journal?: Journal;
   #cache?: StepCache;
+  /** Module source hashes for fingerprints, computed once per run. */
+  #sources = new Map<string, Promise<string>>();
 
   constructor(plan: Plan, options: ExecuteOptions) {
     this.#plan = plan;
@@ -156,7 +163,7 @@ class _Run {
       if (h.step === undefined || !options.committed!.has(h.step)) continue;
       this.#writers.set(h.key, [...this.#writers.get(h.key) ?? [], h.step]);
     }
-    this.executor = options.executor ?? stepExecutor();
+    this.executor = withSecretsRedacted(options.executor ?? stepExecutor(), plan.recipe);
     this.#cache = options.cache;
     const journal = options.journal;
     this.#journal = journal;
@@ -182,6 +189,14 @@ class _Run {
       const result = { name, status: a.status, envelope, durationMs: performance.now() - start };
       return { ...result, attempts, ...(cache ? { cache } : {}) };
     };
+    // templates read the context as it is now; the cache fingerprints the resolved step
+    const resolved = resolveStep(planned, {
+      context: this.#context,
+      recipe: this.#plan.recipe,
+      runId: this.#journal?.runId,
+    });
+    if (!resolved.ok) return end({ status: "failed", envelope: fail(name, resolved.reason) });
+    planned = resolved.planned;
     const lookup = await this.#cacheLookup(planned);
     if (lookup?.hit) {
       cache = { hit: true, hash: lookup.fp.hash };
@@ -231,7 +246,8 @@ class _Run {
     if (!this.#cache || planned.step.cacheKey === undefined) return undefined;
     const name = planned.step.name;
     const fp = await fingerprint(planned, {
-      snapshot: this.#context.snapshot(),
+      snapshot: pickKeys(this.#context, planned.step.inputs?.ctx ?? []),
+      sources: this.#sources,
       baseDir: this.#plan.baseDir,
     });
     const stored = await this.#cache.lookup(fp.hash);
@@ -288,7 +304,10 @@ class _Run {
   ) {
     const { name, timeoutMs } = planned.step;
     const controller = new AbortController();
-    const attemptSignal = AbortSignal.any([signal, controller.signal]);
+    // a dependent signal costs listeners on the step's signal: only a timeout needs one
+    const attemptSignal = timeoutMs === undefined
+      ? signal
+      : AbortSignal.any([signal, controller.signal]);
     let timedOut = false;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
@@ -317,14 +336,13 @@ class _Run {
     const start = performance.now();
     try {
       return await this.executor.run(
-        {
+        withContext({
           step,
           target: planned.target,
           params: planned.step.args,
-          snapshot: this.#context.snapshot(),
           baseDir: this.#plan.baseDir,
           permissions: planned.permissions,
-        },
+        }, this.#context),
         signal,
         (stream, line) => this.emit({ kind: "step-output", at: new Date(), step, stream, line }),
       );

@@ -63,6 +63,7 @@ Deno.test("the schema is draft-07 with strict objects that allow x- keys", () =>
     "cwd",
     "python_path",
     "isolate",
+    "isolation",
     "success",
     "depends_on",
     "retry",

@@ -22,8 +22,12 @@ import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { stateDir } from "./runs.ts";
 import { type CliOutcome, onePositional, parseFlags, PLANNING, recipeOptions } from "./flags.ts";
+import { cmdNew } from "./new_cmd.ts";
+import { cmdPin } from "./pin_cmd.ts";
 import { cmdRun, cmdRuns, cmdShow } from "./run_cmd.ts";
 import { cmdContext, cmdStep } from "./step_cmd.ts";
+import { readContextFile } from "../context_file.ts";
+import { referenceWarnings } from "../step_templates.ts";
 
 const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   run: cmdRun,
@@ -34,9 +38,12 @@ const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   schema: cmdSchema,
   runs: cmdRuns,
   show: cmdShow,
+  report: async (args) => (await import("./report_cmd.ts")).cmdReport(args), // renderers: lazy
   cache: cmdCache,
   export: cmdExport,
   context: cmdContext,
+  pin: cmdPin,
+  new: cmdNew,
 };
 
 /** Dispatches `args` to a command. */
@@ -84,25 +91,30 @@ export function errorResult(err: unknown): CliOutcome {
 }
 
 async function cmdValidate(args: string[]): Promise<CliOutcome> {
-  const { values, positionals } = parseFlags(args, PLANNING);
+  const { values, positionals } = parseFlags(args, { ...PLANNING, context: { type: "string" } });
   if (positionals.length === 0) {
     throw new UsageError("validate needs at least one recipe", "orch validate RECIPE...");
   }
   const errors: Issue[] = [];
+  const warnings: Issue[] = [];
+  const startKeys = values.context ? (await readContextFile(values.context as string)).keys() : [];
   const recipes: { file: string; steps: number }[] = [];
   for (const file of positionals) {
     try {
       const plan = await validateRecipeFile(file, recipeOptions(values));
       recipes.push({ file, steps: plan.steps.length });
+      warnings.push(...referenceWarnings(plan, startKeys));
     } catch (err) {
       const issues = issuesOf(err);
       if (!issues) throw err;
       errors.push(...issues.map((i) => ({ ...i, file: i.file ?? file })));
     }
   }
+  for (const w of warnings) getLogger("orch").warn(formatIssue(w));
   if (errors.length > 0) throw new RecipeValidationError(errors);
   getLogger("orch").info(`${recipes.length} recipe(s) valid`);
-  return { json: { status: "ok", recipes }, exitCode: ExitCode.ok };
+  const warned = warnings.length > 0 ? { warnings: warnings.map(_issueJson) } : {};
+  return { json: { status: "ok", recipes, ...warned }, exitCode: ExitCode.ok };
 }
 
 async function cmdList(args: string[]): Promise<CliOutcome> {

@@ -101,6 +101,7 @@ export const RUN_FLAGS: NonNullable<ParseArgsConfig["options"]> = {
   skip: { type: "string", multiple: true },
   "resume-from": { type: "string" },
   "no-cache": { type: "boolean" },
+  isolation: { type: "string" },
 };
 
 /** The run options the `RUN_FLAGS` give (step names are checked by the scheduler). */
@@ -112,7 +113,12 @@ export function runOptions(values: Record<string, unknown>) {
   const names = (flag: string) =>
     (values[flag] as string[] | undefined)?.flatMap((v) => v.split(",")).map((n) => n.trim())
       .filter(Boolean);
+  const isolation = values.isolation as string | undefined;
+  if (isolation !== undefined && isolation !== "worker" && isolation !== "inline") {
+    throw new UsageError(`--isolation must be worker or inline, got "${isolation}"`);
+  }
   return {
+    isolation: isolation as "worker" | "inline" | undefined,
     concurrency: concurrency === undefined ? undefined : Number(concurrency),
     keepGoing: values["keep-going"] === true,
     only: names("only"),

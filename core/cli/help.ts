@@ -45,7 +45,10 @@ Commands:
   schema             print the recipe JSON Schema
   runs               list recent runs (id, recipe, status, start, duration)
   show RUN           print one run's summary and final context
+  report RUN         render a run as JUnit XML, HTML, Markdown or JSON (--format)
   cache ls|clear|explain  manage the step cache (see orch cache --help)
+  pin                write orch.lock.json: the sha256 of every allowlisted step module
+  new step NAME      write steps/NAME.ts and tests/NAME_test.ts from a template
 
 Options:
   -h, --help         show help (also: orch <command> --help)
@@ -72,6 +75,8 @@ Options:
   --context-out FILE      write the final context (data + history) to FILE (atomically)
   --concurrency N         run at most N steps at once (default: the number of CPUs)
   --keep-going            after a failure, still run every step that does not depend on it
+  --isolation inline      run deno steps in orch's process (no Worker), except those with a
+                          timeout or permissions; for trusted, fast steps (default: worker)
   --only A,B              run only these steps; their dependencies are taken as done
   --skip C                do not run these steps (repeatable or comma-separated)
   --resume-from S         run S and every step after it in idx order
@@ -83,15 +88,29 @@ Options:
                           the rest as their dependencies allow; the recipe defaults to the
                           run's. A recipe whose sha256 changed since is refused (exit 2)
   --force                 with --resume: resume even though the recipe changed
+  --report F=PATH,...     when the run ends (ok, failed or interrupted) write reports of it:
+                          junit=PATH (JUnit XML), html=PATH, md=PATH (Markdown), json=PATH;
+                          atomically, listed in the result's "reports". When
+                          GITHUB_STEP_SUMMARY is set, the Markdown summary is appended to it.
+  --dry-run               validate and plan, then show per step in run order what would run:
+                          module or command, params with \${{ }} templates resolved as far
+                          as the context allows, dependencies, permissions, retry/timeout and
+                          whether the cache would hit. Runs nothing, writes nothing (no run
+                          directory). The view goes to stderr; stdout has a summary line
+  --json                  with --dry-run: the full per-step view in the stdout JSON line
+                          (under "steps"), and no view on stderr
 ${OUTPUT}
 ${CEILING}
 ${COMMON}`,
   validate: `Usage: orch validate RECIPE... [options]
 
-Checks each recipe (YAML, schema, duplicate names and idx, module allowlist, exports, params)
-and reports every problem of every file with file:line:col. Runs no step.
+Checks each recipe (YAML, schema, duplicate names and idx, module allowlist, exports, params,
+\${{ }} templates) and reports every problem of every file with file:line:col. Runs no step.
+A \${{ ctx.KEY }} that no earlier step declares in success.ctx_has_keys is a warning (stderr
+and "warnings" in the result), not an error: steps may write keys they do not declare.
 
 Options:
+  --context FILE          keys of this context file count as known for those warnings
 ${CEILING}
 ${COMMON}`,
   list: `Usage: orch list RECIPE [options]
@@ -168,6 +187,22 @@ journal when the run never ended) as one JSON line. RUN is a run id or a run dir
 
 Options:
   --state-dir DIR         where run directories live (default: ORCH_HOME, else .orch)`,
+  report: `Usage: orch report RUN --format junit|html|md|json [-o FILE] [--state-dir DIR]
+
+Renders the report of run RUN (an id or a run directory; ended, interrupted or still running)
+from its journal: the same reports orch run --report writes.
+  junit   JUnit XML (one testsuite per recipe, one testcase per step), valid against the
+          Jenkins xUnit junit-10.xsd
+  html    a self-contained HTML page
+  md      a Markdown summary table (as appended to $GITHUB_STEP_SUMMARY)
+  json    the report model as JSON
+stdout is one JSON line {"status":"ok","format":F,"run_id":...,"run_status":...,"report":"<text>"};
+with -o the text is written to FILE (atomically) and the line has "file" instead of "report".
+
+Options:
+  --format F              junit, html, md or json (required)
+  -o, --out FILE          write the report to FILE instead of into the JSON line
+  --state-dir DIR         where run directories live (default: ORCH_HOME, else .orch)`,
   cache: `Usage: orch cache ls | clear | explain RECIPE STEP [--context FILE] [--state-dir DIR]
 
 Steps with a cache_key are replayed from the cache when their fingerprint matches a stored
@@ -218,6 +253,32 @@ Options:
   --binary PATH           the orch binary inside the image (default /usr/local/bin/orch)
   --recipe-path PATH      the recipe's path where the nodes run (default RECIPE as given)
 ${CEILING}
+${COMMON}`,
+  new: `Usage: orch new step NAME [--dir DIR]
+
+Writes a new TypeScript step and its tests into the project DIR (default: the current
+directory): steps/NAME.ts, a working scriptlet (zod params schema, runnable on its own with
+deno run steps/NAME.ts --params '{...}') and tests/NAME_test.ts (a passing and a negative test,
+run with deno test -P=orch). NAME is snake_case; the class is its PascalCase. The files import
+orch's core/ relative to DIR (../core in a clone of orch). Refuses to overwrite either file
+(exit 2), writing both or neither. Prints the recipe snippet on stderr; stdout is one JSON line
+{"status":"ok","step":NAME,"class":...,"files":[...],"recipe_snippet":...}.
+
+Options:
+  --dir DIR               the project directory to write into (default: .)`,
+  pin: `Usage: orch pin [--allow-module DIR]... [-o FILE]
+
+Writes orch.lock.json (or FILE) in the current directory: the sha256 of every step file (.ts
+.tsx .mts .js .jsx .mjs .sh .py) under the built-in steps/ root and the allowed module roots,
+sorted, with paths relative to orch's install (built-in) or to the lock's directory. While
+orch.lock.json exists in the current directory, run, validate, list and step refuse (exit 2,
+before anything runs) a step whose module, the local modules it imports, its shell script or
+its python module changed since it was pinned or has no pin; review the change, then run
+orch pin again. Without the file nothing is checked. A compiled binary embeds the pins of its
+built-in steps. stdout is {"status":"ok","lock":FILE,"builtin":N,"modules":M}.
+
+Options:
+  -o, --out FILE          write the lock to FILE instead of ./orch.lock.json
 ${COMMON}`,
   schema: `Usage: orch schema
 

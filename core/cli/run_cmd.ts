@@ -7,6 +7,8 @@ import { run } from "../api.ts";
 import { writeContextFile } from "../context_file.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { getLogger } from "../log.ts";
+import type { RunReports } from "../reports/mod.ts";
+import { cmdDryRun } from "./dry_run_cmd.ts";
 import { listRuns, openRun, runDir, showRun, stateDir } from "./runs.ts";
 import {
   type CliOutcome,
@@ -30,8 +32,21 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
     "state-dir": { type: "string" },
     resume: { type: "string" },
     force: { type: "boolean" },
+    report: { type: "string", multiple: true },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
     ...RUN_FLAGS,
   });
+  if (values["dry-run"] === true) return await cmdDryRun(values, positionals);
+  if (values.json === true) {
+    throw new UsageError("--json goes with --dry-run", "orch run R --dry-run --json");
+  }
+  const reportValues = (values.report as string[] | undefined) ?? [];
+  // loaded only when asked for: most runs write no report
+  const reports = reportValues.length > 0 || Deno.env.get("GITHUB_STEP_SUMMARY")
+    ? await import("../reports/mod.ts")
+    : undefined;
+  const reportSpecs = reports?.parseReportSpecs(reportValues) ?? [];
   const resume = values.resume as string | undefined;
   const given = [values.recipe as string | undefined, ...positionals].filter((f) => f);
   const file = resume !== undefined && given.length === 0
@@ -56,6 +71,7 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
       resume,
       force: values.force === true,
       context,
+      maxRecipeBytes: recipeOptions(values).maxRecipeBytes,
     });
     const { journal } = opened;
     let result;
@@ -78,6 +94,10 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
     if (values["context-out"] && result.status !== "interrupted") {
       await writeContextFile(values["context-out"] as string, result.context);
     }
+    const reported: RunReports = reports
+      ? await reports.reportRun(journal.dir, reportSpecs, baseDir)
+      : {};
+    for (const why of reported.report_errors ?? []) getLogger("orch").error(why);
     const misses = Object.fromEntries(
       result.steps.filter((s) => s.cache && !s.cache.hit).map((s) => [s.name, s.cache!.reasons]),
     );
@@ -88,6 +108,7 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
       duration_ms: Math.round(result.durationMs),
       run_id: journal.runId,
       run_dir: journal.dir,
+      ...reported,
     };
     const again = { resume: `orch run --resume ${journal.runId}` };
     const failedSteps = result.steps.filter((s) => s.status === "failed" || s.status === "timeout")
@@ -119,6 +140,13 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
           ...again,
         },
         exitCode: ExitCode.stepFailed,
+      };
+    }
+    if (reported.report_errors) {
+      const reason = `the run succeeded but a report failed: ${reported.report_errors[0]}`;
+      return {
+        json: { status: "error", reason, exit_code: ExitCode.invalid, ...summary },
+        exitCode: ExitCode.invalid,
       };
     }
     return { json: { status: "ok", ...summary }, exitCode: ExitCode.ok };
