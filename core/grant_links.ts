@@ -26,9 +26,10 @@ export const MAX_SCAN_ENTRIES = 50_000;
 /**
  * Directory names not entered by the scan: links inside them are not checked. `.orch` is orch's
  * own run directory (it grows with every run); `.git` and `node_modules` are big and hold links
- * of their own (package managers link within them).
+ * of their own (package managers link within them); `.coverage` is where `deno test --coverage`
+ * (orch's own `make test`) writes one profile per process, 100,000 files after a CI run.
  */
-export const SKIPPED_DIRS: readonly string[] = [".git", "node_modules", ".orch"];
+export const SKIPPED_DIRS: readonly string[] = [".git", "node_modules", ".orch", ".coverage"];
 
 /** One link that leads a grant out, or a directory too big to check. */
 export interface LinkProblem {
