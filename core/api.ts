@@ -65,17 +65,20 @@ export interface RunOptions extends RecipeOptions {
 /**
  * Finds a recipe file: relative to `baseDir` first; failing that, a relative path is looked up
  * in orch's own install (the built-in recipes, also inside a compiled binary), and then that
- * install is the base directory for the recipe's relative paths.
+ * install is the base directory for the recipe's relative paths. The returned `file` can be read
+ * as it is: resolved against `baseDir`, kept as given only when `baseDir` is the process's current
+ * directory (so messages name the file as the user wrote it).
  */
 export async function findRecipe(
   path: string,
   baseDir: string,
 ): Promise<{ file: string; baseDir: string }> {
   const local = path.startsWith("/") ? path : `${baseDir}/${path}`;
-  if (path.startsWith("/") || await _exists(local)) return { file: path, baseDir };
+  const file = baseDir === Deno.cwd() ? path : local; // as given only if that names local (baseDir)
+  if (path.startsWith("/") || await _exists(local)) return { file, baseDir };
   const builtin = `${ORCH_ROOT}/${path}`;
   if (await _exists(builtin)) return { file: builtin, baseDir: ORCH_ROOT };
-  return { file: path, baseDir }; // let loadRecipe report "file not found" on the user's path
+  return { file, baseDir }; // let loadRecipe report "file not found" on the baseDir's path
 }
 
 /** Loads, validates and plans a recipe; throws on any problem, runs nothing. */
@@ -86,7 +89,7 @@ export async function validateRecipeFile(path: string, options: RecipeOptions = 
 async function _plan(
   path: string,
   options: RecipeOptions,
-  inspector?: PlanOptions["inspector"],
+  run?: { inspector?: PlanOptions["inspector"] }, // planning a run: it shows no params schemas
 ): Promise<Plan> {
   const found = await findRecipe(path, options.baseDir ?? Deno.cwd());
   const recipe = await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes });
@@ -95,7 +98,8 @@ async function _plan(
     allowModules: options.allowModules ?? [],
     maxPermissions: options.maxPermissions,
     lockDir: options.baseDir ?? Deno.cwd(), // the project's orch.lock.json, not the recipe's dir
-    inspector,
+    inspector: run?.inspector,
+    paramsSchemas: run === undefined,
   });
 }
 
@@ -107,7 +111,7 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
   try {
     // A Worker executor inspects too; any other executor (a test's fake) leaves it to planning.
     const inspector = "inspect" in executor ? executor as DenoWorkerExecutor : undefined;
-    plan = await _plan(path, options, inspector);
+    plan = await _plan(path, options, { inspector });
   } catch (err) {
     executor.close?.();
     throw err;

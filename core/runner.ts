@@ -47,6 +47,8 @@ export interface ExecuteOptions extends Selection {
    * counted and not reported, and count as satisfied dependencies. @default none
    */
   committed?: ReadonlySet<string>;
+  /** What `${{ run.id }}` resolves to. @default the journal's run id (none without a journal) */
+  runId?: string;
 }
 
 /** How one step ended. */
@@ -55,7 +57,10 @@ export interface StepResult {
   name: string;
   /** Its final status. */
   status: StepStatus;
-  /** Wall time from its first attempt's start to its end (0 when skipped). */
+  /**
+   * Wall time from when the step was taken up (its first attempt's start) to its end, retry
+   * waits included (0 when skipped); each attempt's own time is in `attempts`.
+   */
   durationMs: number;
   /** The final envelope (the last attempt's, or why it was skipped). */
   envelope: Envelope;
@@ -152,6 +157,7 @@ class _Run {
   #ancestors?: Map<string, Set<string>>;
   #journal?: Journal;
   #cache?: StepCache;
+  #runId?: string;
   /** Module source hashes for fingerprints, computed once per run. */
   #sources = new Map<string, Promise<string>>();
 
@@ -165,6 +171,7 @@ class _Run {
     }
     this.executor = withSecretsRedacted(options.executor ?? stepExecutor(), plan.recipe);
     this.#cache = options.cache;
+    this.#runId = options.runId ?? options.journal?.runId;
     const journal = options.journal;
     this.#journal = journal;
     const onEvent = options.onEvent ?? (() => {});
@@ -193,11 +200,11 @@ class _Run {
     const resolved = resolveStep(planned, {
       context: this.#context,
       recipe: this.#plan.recipe,
-      runId: this.#journal?.runId,
+      runId: this.#runId,
     });
     if (!resolved.ok) return end({ status: "failed", envelope: fail(name, resolved.reason) });
     planned = resolved.planned;
-    const lookup = await this.#cacheLookup(planned);
+    const lookup = await this.#cacheLookup(planned, start);
     if (lookup?.hit) {
       cache = { hit: true, hash: lookup.fp.hash };
       return end({ status: "cached", envelope: lookup.envelope });
@@ -212,7 +219,7 @@ class _Run {
     }
     for (let n = 1;; n++) {
       this.emit({ kind: "step-start", at: new Date(), step: name, idx, attempt: n });
-      const a = await this.#attempt(planned, signal, runSignal, attempts);
+      const a = await this.#attempt(planned, { signal, runSignal, stepStart: start }, attempts);
       const reason = a.envelope.status === "error" ? a.envelope.reason : undefined;
       attempts.push({ attempt: n, status: a.status, reason, durationMs: a.durationMs });
       const kind = a.status === "timeout" ? "timeout" : "error";
@@ -238,7 +245,7 @@ class _Run {
    * For a step with `cache_key` under a cache: replays the stored result of its fingerprint
    * through the usual commit checks (a hit), or reports why there is none (a miss).
    */
-  async #cacheLookup(planned: PlannedStep): Promise<
+  async #cacheLookup(planned: PlannedStep, stepStart: number): Promise<
     | { hit: true; fp: Fingerprint; envelope: Envelope }
     | { hit: false; fp: Fingerprint; reasons: string[] }
     | undefined
@@ -258,7 +265,7 @@ class _Run {
         who: w.who === stored.step ? name : w.who,
       }));
       const outcome = { status: "ok" as const, envelope: stored.envelope, delta: { writes } };
-      const a = this.#commit(planned, { ...outcome, durationMs: 0 }, []);
+      const a = this.#commit(planned, { ...outcome, durationMs: 0 }, [], stepStart);
       if (a.status === "ok") {
         await this.#cache.remember(this.#stepId(name), fp.hash, fp.parts);
         this.emit({ kind: "cache-hit", at: new Date(), step: name, hash: fp.hash });
@@ -295,11 +302,17 @@ class _Run {
     return stepId(file.startsWith("/") ? file : `${this.#plan.baseDir}/${file}`, step);
   }
 
-  /** One attempt: the executor under the step's timeout, then the commit checks. */
+  /**
+   * One attempt: the executor under the step's timeout, then the commit checks. `stepStart`
+   * (performance.now() when the step was taken up) times the step's commit record.
+   */
   async #attempt(
     planned: PlannedStep,
-    signal: AbortSignal,
-    runSignal: AbortSignal,
+    { signal, runSignal, stepStart }: {
+      signal: AbortSignal;
+      runSignal: AbortSignal;
+      stepStart: number;
+    },
     earlier: AttemptRecord[],
   ) {
     const { name, timeoutMs } = planned.step;
@@ -325,7 +338,7 @@ class _Run {
         return _failed("cancelled", _cancelled(name, signal, runSignal), durationMs);
       }
       if (outcome.status !== "ok") return _failed("failed", outcome.envelope, durationMs);
-      return this.#commit(planned, { ...outcome, durationMs }, earlier);
+      return this.#commit(planned, { ...outcome, durationMs }, earlier, stepStart);
     } finally {
       clearTimeout(timer);
     }
@@ -361,8 +374,15 @@ class _Run {
    * Decides an ok attempt's final status: checks `success.ctx_has_keys` against the context as
    * it would be after the step and, under fail_on_conflict, that no step the graph does not
    * order before this one wrote the same key; then applies the delta only if everything passed.
+   * The commit record's duration is the step's (from `stepStart`, earlier attempts and waits
+   * included); the attempt's own is its last `attempts` entry.
    */
-  #commit(planned: PlannedStep, outcome: StepOutcome, earlier: AttemptRecord[]): _Attempt {
+  #commit(
+    planned: PlannedStep,
+    outcome: StepOutcome,
+    earlier: AttemptRecord[],
+    stepStart: number,
+  ): _Attempt {
     const name = planned.step.name;
     const { delta, durationMs } = outcome;
     const written = new Set(delta.writes.map((w) => w.key));
@@ -394,7 +414,7 @@ class _Run {
     this.#journal?.commit(
       name,
       { at, writes: delta.writes, envelope: outcome.envelope, attempts },
-      durationMs,
+      performance.now() - stepStart,
     );
     for (const key of written) this.#writers.set(key, [...this.#writers.get(key) ?? [], name]);
     return { status: "ok", envelope: outcome.envelope, delta, durationMs, retryable: true };

@@ -228,7 +228,7 @@ export function resolveExpression(
   if (root === "meta") return { ok: true, value: scope.meta[path[0] as "test_id"] };
   if (root === "step") return { ok: true, value: scope.step };
   return scope.runId === undefined
-    ? { ok: false, message: `${source}: this run has no id (it keeps no run directory)` }
+    ? { ok: false, message: `${source}: this run has no id (orch step takes one with --run-id)` }
     : { ok: true, value: scope.runId };
 }
 

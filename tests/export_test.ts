@@ -249,3 +249,46 @@ Deno.test("an unknown or missing --target is a usage error naming the targets", 
   assert.equal(missing.code, 2);
   assert.match(missing.json.reason as string, /export needs --target; use --target argo or/);
 });
+
+/** A one-step recipe whose shell step writes the `${{ run.id }}` it was given to `id.txt`. */
+const RUN_ID_RECIPE = "test_meta: {test_id: RID-1, tester: t, description: run id}\nsteps:\n" +
+  `  - ${
+    JSON.stringify({
+      idx: 1,
+      name: "tag",
+      type: "shell",
+      run: `echo "$1" > id.txt; printf '{"status":"ok"}\\n'`,
+      args: ["${{ run.id }}"],
+      permissions: { run: ["sh"] },
+    })
+  }\n`;
+
+/** Runs a node's orch argv (binary dropped) in `dir`, from an empty context; returns id.txt. */
+async function _runNode(dir: string, argv: string[]): Promise<string> {
+  await Deno.writeTextFile(`${dir}/ctx-in.json`, "{}");
+  const res = await orch(argv.slice(1), { cwd: dir });
+  assert.equal(res.code, 0, res.stderr);
+  return await Deno.readTextFile(`${dir}/id.txt`);
+}
+
+Deno.test("an exported node resolves ${{ run.id }} to the engine's run id (Argo workflow.uid, GitHub run_id)", async () => {
+  const dir = await tempTree({ "r.yaml": RUN_ID_RECIPE });
+  // Argo: the engine substitutes {{workflow.uid}} in the container command
+  const argo = await _export("r.yaml", "argo", dir);
+  const command = _command(_argoView(argo.doc).templates.get("tag")!).map((a) =>
+    a.replace("{{workflow.uid}}", "uid-7f3a").replace("/tmp/orch/", `${dir}/`)
+  );
+  assert.equal(await _runNode(dir, command), "uid-7f3a\n");
+  // GitHub: the runner substitutes ${{ github.run_id }} in the run line, then a shell parses it
+  const gh = await _export("r.yaml", "github-actions", dir);
+  const steps = (gh.doc.jobs as Record<string, { steps: Json[] }>).tag.steps;
+  const line = steps.map((s) => s.run as string).find((r) => r?.includes(" step --recipe "))!;
+  const substituted = line.replace("${{ github.run_id }}", "9876543210");
+  const split = await new Deno.Command("sh", {
+    args: ["-c", `set -- ${substituted}; printf '%s\\0' "$@"`],
+    stdout: "piped",
+  }).output();
+  const argv = new TextDecoder().decode(split.stdout).split("\0").slice(0, -1);
+  assert.deepEqual(argv.slice(-2), ["--run-id", "9876543210"]);
+  assert.equal(await _runNode(dir, argv), "9876543210\n");
+});

@@ -89,6 +89,32 @@ Deno.test("a failing step exits 1 and writes no --context-out", async () => {
   await assert.rejects(Deno.stat(`${dir}/out.json`), Deno.errors.NotFound);
 });
 
+/** A one-step recipe whose shell step writes the `${{ run.id }}` it was given to `id.txt`. */
+const RUN_ID_RECIPE = "test_meta: {test_id: RID-1, tester: t, description: run id}\nsteps:\n" +
+  `  - ${
+    JSON.stringify({
+      idx: 1,
+      name: "tag",
+      type: "shell",
+      run: `echo "$1" > id.txt; printf '{"status":"ok"}\\n'`,
+      args: ["${{ run.id }}"],
+      permissions: { run: ["sh"] },
+    })
+  }\n`;
+
+Deno.test("orch step --run-id is what ${{ run.id }} resolves to; without it the step says to pass one", async () => {
+  const dir = await tempTree({ "r.yaml": RUN_ID_RECIPE });
+  const args = ["step", "--recipe", "r.yaml", "--name", "tag"];
+  const tagged = await orch([...args, "--run-id", "wf-42"], { cwd: dir });
+  assert.equal(tagged.code, 0, tagged.stderr);
+  assert.equal(await Deno.readTextFile(`${dir}/id.txt`), "wf-42\n");
+  const bare = await orch(args, { cwd: dir });
+  assert.equal(bare.code, 1, bare.stderr);
+  assert.match(bare.json.reason as string, /run\.id \}\}: this run has no id .*--run-id/);
+  const empty = await orch([...args, "--run-id", " "], { cwd: dir });
+  assert.equal(empty.code, 2, empty.stderr);
+});
+
 Deno.test("orch context merge under fail_on_conflict names the key and both writers", async () => {
   const at = "2026-01-01T00:00:00.000Z";
   const base = { key: "a.x_v1", who: "load", step: "load", op: "set", at };

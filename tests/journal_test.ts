@@ -93,6 +93,47 @@ Deno.test("orch run writes a run directory: journal, context.json and run.json, 
   assert.equal(summary.committed, 4);
 });
 
+Deno.test("a step that passes after a retry is timed from its first attempt: waits included", async () => {
+  // attempt 1 fails fast, then a 600 ms wait, then attempt 2 passes
+  const flaky = `n=$(( $(cat count 2>/dev/null || echo 0) + 1 )); echo $n > count; ` +
+    `[ $n -ge 2 ] || exit 3; echo '{"status":"ok"}'`;
+  const dir = await tempTree({
+    "r.yaml": [
+      "test_meta: {test_id: J-2, tester: t, description: retried}",
+      "steps:",
+      `  - ${
+        JSON.stringify({
+          idx: 1,
+          name: "flaky",
+          type: "shell",
+          run: flaky,
+          retry: { max: 1, delay_sec: 0.6 },
+          permissions: { run: ["sh"] },
+        })
+      }`,
+    ].join("\n") + "\n",
+  });
+  const r = await orchIn(dir, "run", "r.yaml");
+  assert.equal(r.code, 0, r.stderr);
+  const commit = (await records(r.json.run_dir as string)).find((x) =>
+    x.kind === "step-commit"
+  ) as Extract<JournalRecord, { kind: "step-commit" }>;
+  const [first, second] = commit.attempts;
+  assert.equal(commit.attempts.length, 2);
+  assert.ok(
+    commit.duration_ms >= 600 + first.durationMs + second.durationMs - 2,
+    `${commit.duration_ms} ms`,
+  );
+  assert.ok(second.durationMs < 600, "each attempt keeps its own time");
+  // the console's end line says the same
+  const took = r.stderr.match(
+    /✓ flaky \((\d+) ms, 2 attempts\)|✓ flaky \(([\d.]+) s, 2 attempts\)/,
+  );
+  assert.ok(took, r.stderr);
+  const ms = took[1] !== undefined ? Number(took[1]) : Number(took[2]) * 1000;
+  assert.ok(ms >= 600, r.stderr);
+});
+
 Deno.test("a torn last journal line is ignored on load and dropped before appending", async () => {
   const dir = await tempTree();
   const journal = await Journal.open(dir, { runId: "r1", recipe: "/r.yaml", recipeSha256: "x" });
@@ -155,6 +196,45 @@ Deno.test("orch runs lists runs newest first; orch show prints a summary and the
   const missing = await orchIn(dir, "show", "nope");
   assert.equal(missing.code, 2);
   assert.match(missing.json.reason as string, /no run "nope"/);
+});
+
+Deno.test("orch show counts commits from the journal when run.json is the one from session start", async () => {
+  // a session that died mid-run (killed, disk failed): run.json still says what started() wrote
+  const state = await tempTree();
+  const dir = `${state}/runs/r2`;
+  const journal = await Journal.open(dir, { runId: "r2", recipe: "/r.yaml", recipeSha256: "x" });
+  await journal.started();
+  const t0 = new Date("2026-01-01T00:00:00.000Z");
+  journal.event({
+    kind: "run-start",
+    at: t0,
+    file: "/r.yaml",
+    testId: "T-2",
+    steps: 3,
+    concurrency: 1,
+  });
+  for (const [i, step] of ["a", "b"].entries()) {
+    const writes = [{ key: `t.${step}_v1`, value: i, who: step }];
+    const at = new Date(t0.getTime() + 1000 * (i + 1));
+    journal.commit(step, { at, writes, envelope: ok([`t.${step}_v1`]), attempts: [] }, 1);
+  }
+  await journal.durable();
+  await Deno.remove(`${dir}/lock`); // its process is gone
+  const before = JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
+  assert.deepEqual([before.status, before.committed], ["running", 0]);
+  const show = await orch(["show", dir]);
+  assert.equal(show.code, 0, show.stderr);
+  const run = show.json.run as Record<string, unknown>;
+  assert.equal(run.status, "crashed");
+  assert.equal(run.committed, 2);
+  assert.equal(run.test_id, "T-2");
+  assert.equal(run.duration_ms, 2000, "up to its last record");
+  assert.match(show.stderr, /crashed, 2 step\(s\) committed/);
+  assert.deepEqual((show.json.context as { data: object }).data, { "t.a_v1": 0, "t.b_v1": 1 });
+  const runs = await orch(["runs", "--state-dir", state]); // and runs agrees
+  assert.equal(runs.code, 0, runs.stderr);
+  const [listed] = runs.json.runs as Record<string, unknown>[];
+  assert.deepEqual([listed.status, listed.committed], ["crashed", 2]);
 });
 
 Deno.test("resume after a failure runs only the rest and ends with the uninterrupted context", async () => {

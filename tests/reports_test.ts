@@ -148,6 +148,42 @@ Deno.test("the Markdown summary has a row per step and is appended to GITHUB_STE
   assert.ok(both.startsWith(`earlier job output\n${md}\n## ✅ REP-001: ok`), both);
 });
 
+Deno.test("a retried step's time is the same in JUnit, Markdown and HTML: first attempt to end, waits included", async () => {
+  const dir = await tempTree({
+    "r.yaml": `test_meta: {test_id: REP-002, tester: t, description: retried}
+steps:
+  - idx: 1
+    name: flaky
+    type: shell
+    run: "n=$(( $(cat count 2>/dev/null || echo 0) + 1 )); echo $n > count; [ $n -ge 2 ] || exit 3; echo '{\\"status\\":\\"ok\\"}'"
+    retry: {max: 1, delay_sec: 0.6}
+    ${SH}
+`,
+  });
+  const r = await orch(["run", "r.yaml", "--report", "junit=j.xml,md=s.md,html=r.html"], {
+    cwd: dir,
+    env: { ORCH_HOME: `${dir}/home` },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const seconds = (text: string) =>
+    text.endsWith(" ms") ? parseFloat(text) / 1000 : parseFloat(text);
+  const junit = Number(await xpath(`${dir}/j.xml`, `//testcase[@name="flaky"]/@time`));
+  const md = (await Deno.readTextFile(`${dir}/s.md`)).split("\n").find((l) =>
+    l.includes("`flaky`")
+  )!;
+  const mdTime = seconds(md.split(" | ")[4]);
+  const html = await Deno.readTextFile(`${dir}/r.html`);
+  const row = html.match(/<tr id="step-0" data-step="flaky"[\s\S]*?<\/tr>/)![0];
+  const htmlTime = seconds(row.match(/<td class="num">([^<]+)/)![1]);
+  for (const [name, t] of [["junit", junit], ["markdown", mdTime], ["html", htmlTime]] as const) {
+    assert.ok(t >= 0.6, `${name} shows ${t} s: the 600 ms wait is part of the step`);
+  }
+  assert.ok(
+    Math.abs(junit - mdTime) <= 0.011 && Math.abs(junit - htmlTime) <= 0.05,
+    `${junit} ${mdTime} ${htmlTime}`,
+  );
+});
+
 Deno.test("orch report re-renders a past run: the same JUnit as --report, by id or by directory", async () => {
   const { dir, home, r } = await runMixedOutcomes(["--report", "junit=a.xml,json=a.json"]);
   assert.equal(r.code, 1, r.stderr);

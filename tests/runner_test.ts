@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type CliRun, orch, REPO, tempTree } from "./_helpers.ts";
 import { describeThrown } from "../core/invoke.ts";
-import { runRecipe } from "../mod.ts";
+import { run, runRecipe, validateRecipeFile } from "../mod.ts";
 
 /** Bad and good step modules for these tests. */
 const STEPS = new URL("./fixtures/steps", import.meta.url).pathname;
@@ -248,6 +248,29 @@ Deno.test("runRecipe() from mod.ts returns a Context holding numbers.stats_v1", 
   assert.equal(typeof stats.mean, "number");
   assert.deepEqual(Object.keys(stats).sort(), ["count", "max", "mean", "min", "sum"]);
   assert.equal(stats.mean, stats.sum / stats.count);
+});
+
+Deno.test("the library API finds and runs a recipe relative to a baseDir that is not the cwd", async () => {
+  const recipe = `test_meta: {test_id: BASE-1, tester: t, description: baseDir}
+steps:
+  - {idx: 1, name: stats, type: deno, module: steps/compute_numbers.ts, function: ComputeNumbers,
+     args: {src: data/mine.csv}}
+`;
+  const dir = await tempTree({ "sub/mine.yaml": recipe, "data/mine.csv": "1\n2\n3\n" });
+  assert.notEqual(dir, Deno.cwd());
+  const plan = await validateRecipeFile("sub/mine.yaml", { baseDir: dir });
+  assert.equal(plan.recipe.file, `${dir}/sub/mine.yaml`);
+  assert.equal(plan.baseDir, dir);
+  const result = await run("sub/mine.yaml", { baseDir: dir });
+  assert.equal(result.status, "ok", JSON.stringify(result.failed));
+  assert.equal((result.context.get("numbers.stats_v1") as { sum: number }).sum, 6);
+  const ctx = await runRecipe("sub/mine.yaml", { baseDir: dir });
+  assert.equal((ctx.get("numbers.stats_v1") as { count: number }).count, 3);
+  await assert.rejects(
+    () => validateRecipeFile("sub/other.yaml", { baseDir: dir }),
+    (err: Error) => err.message.includes(`${dir}/sub/other.yaml`),
+    "a missing recipe is named by its path under baseDir",
+  );
 });
 
 Deno.test("describeThrown() never throws, even for values JSON cannot show", () => {

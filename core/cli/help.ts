@@ -169,6 +169,7 @@ Options:
   --isolate               python: a fresh Python process instead of the shared bridge
   --context-in FILE       read the starting context from FILE (also: --context FILE)
   --context-out FILE      write the resulting context to FILE (only if the step succeeded)
+  --run-id ID             what \${{ run.id }} resolves to (exported workflows pass their run's id)
 ${OUTPUT}
 ${COMMON}`,
   runs: `Usage: orch runs [--state-dir DIR] [--limit N]
@@ -233,9 +234,10 @@ Exit codes: 0 merged, 1 conflict, 2 unreadable or invalid file or usage.`,
 
 Validates and plans the recipe, then writes it as a workflow for another engine in which every
 node runs one step in a container: orch step --recipe RECIPE --name STEP --context-in IN
---context-out OUT. The context travels between nodes as a file (Argo artifacts; GitHub
-upload-artifact/download-artifact); before a step with several dependencies, a node runs
-orch context merge on their contexts with the recipe's merge strategy.
+--context-out OUT --run-id ID (the engine's id of the workflow run). The context travels
+between nodes as a file (Argo artifacts; GitHub upload-artifact/download-artifact); before a step
+with several dependencies, a node runs orch context merge on their contexts with the recipe's
+merge strategy.
   argo            an Argo Workflow (argoproj.io/v1alpha1): a DAG task per step with its
                   dependencies, retryStrategy (limit, backoff duration/factor/cap) from retry,
                   activeDeadlineSeconds from timeout. Needs an artifact repository.

@@ -103,28 +103,53 @@ async function _recipeHash(file: string, baseDir: string, maxBytes: number) {
   };
 }
 
-/** A run's summary as `runs` and `show` report it; a run whose process died says "crashed". */
-export async function readSummary(dir: string): Promise<RunSummary> {
-  let summary: RunSummary;
-  try {
-    summary = JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
-  } catch {
-    const replayed = await replayJournal(dir);
-    const start = replayed.records.find((r) => r.kind === "run-start");
-    summary = {
-      run_id: replayed.runId,
-      recipe: replayed.recipe,
-      recipe_sha256: replayed.recipeSha256,
-      test_id: start?.kind === "run-start" ? start.test_id : "",
-      status: "running",
-      started_at: start?.at ?? "",
-      duration_ms: 0,
-      committed: replayed.committed.size,
-      sessions: replayed.records.filter((r) => r.kind === "run-start").length,
-    };
-  }
-  if (summary.status === "running" && !(await _locked(dir))) summary.status = "crashed";
+/**
+ * A run's summary as `runs` and `show` report it; a run whose process died says "crashed".
+ * `run.json` is trusted only once a session ended cleanly (it is final then); while it says
+ * `running` (or is missing) the counts come from the journal, the source of truth: a session that
+ * died mid-run (killed, or its disk failed) never rewrote `run.json`. `replayed` saves reading the
+ * journal again when the caller already did.
+ */
+export async function readSummary(dir: string, replayed?: Replayed): Promise<RunSummary> {
+  const written = await _runJson(dir);
+  if (written && written.status !== "running") return written;
+  const summary = _fromJournal(replayed ?? await replayJournal(dir), written);
+  if (!(await _locked(dir))) summary.status = "crashed";
   return summary;
+}
+
+/** `run.json`, or undefined when it is missing or unreadable. */
+async function _runJson(dir: string): Promise<RunSummary | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/run.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The summary of a run that has not ended cleanly, from its journal: commits and sessions
+ * counted, duration = the ended sessions' plus the last one's up to its last record.
+ */
+function _fromJournal(replayed: Replayed, written?: RunSummary): RunSummary {
+  const { records } = replayed;
+  const starts = records.filter((r) => r.kind === "run-start");
+  const ended = records.filter((r) => r.kind === "run-end");
+  const last = starts.at(-1), lastAt = records.at(-1)?.at;
+  const open = records.at(-1)?.kind !== "run-end" && last !== undefined && lastAt !== undefined;
+  return {
+    ...written,
+    run_id: replayed.runId,
+    recipe: replayed.recipe,
+    recipe_sha256: replayed.recipeSha256,
+    test_id: last?.kind === "run-start" ? last.test_id : written?.test_id ?? "",
+    status: "running",
+    started_at: starts[0]?.at ?? written?.started_at ?? "",
+    duration_ms: ended.reduce((sum, r) => sum + (r.kind === "run-end" ? r.duration_ms : 0), 0) +
+      (open ? Math.max(0, Date.parse(lastAt) - Date.parse(last.at)) : 0),
+    committed: replayed.committed.size,
+    sessions: starts.length,
+  };
 }
 
 async function _locked(dir: string): Promise<boolean> {
@@ -157,15 +182,14 @@ export async function listRuns(
 
 /** `orch show`: one run's summary and its final context (rebuilt from the journal if needed). */
 export async function showRun(dir: string): Promise<{ run: RunSummary; context: unknown }> {
-  const run = await readSummary(dir);
-  let context: unknown;
-  try {
-    if (run.status === "running" || run.status === "crashed") throw new Error("not final");
-    context = JSON.parse(await Deno.readTextFile(`${dir}/context.json`));
-  } catch {
-    context = (await replayJournal(dir)).context.toJSON();
+  const written = await _runJson(dir);
+  if (written && written.status !== "running") {
+    try {
+      return { run: written, context: JSON.parse(await Deno.readTextFile(`${dir}/context.json`)) };
+    } catch { /* no final context after all: rebuilt from the journal below */ }
   }
-  return { run, context };
+  const replayed = await replayJournal(dir); // read once, for the summary and the context
+  return { run: await readSummary(dir, replayed), context: replayed.context.toJSON() };
 }
 
 function _table(runs: RunSummary[]): string[] {

@@ -49,6 +49,7 @@ export async function cmdStep(args: string[]): Promise<CliOutcome> {
     module: { type: "string" },
     "python-path": { type: "string" },
     isolate: { type: "boolean" },
+    "run-id": { type: "string" },
   });
   if (values.recipe !== undefined) return await _recipeStep(values, positionals);
   const type = (values.type as string | undefined) ?? "deno";
@@ -106,7 +107,7 @@ export async function cmdStep(args: string[]): Promise<CliOutcome> {
     for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
     plan = await planExternalStep(fields, options);
   }
-  const result = await executePlan(plan, { context, onEvent: view });
+  const result = await executePlan(plan, { context, onEvent: view, runId: _runId(values) });
   const step = result.steps[0];
   if (step.status !== "ok") {
     return {
@@ -139,13 +140,30 @@ async function _recipeStep(
   const view = consoleViewFor(values.output as string);
   const context = await startContext(_contextIn(values), view);
   const plan = await planRecipeStep(values.recipe as string, name, recipeOptions(values));
-  const result = await executePlan(plan, { context, onEvent: view, only: [name] });
+  const result = await executePlan(plan, {
+    context,
+    onEvent: view,
+    only: [name],
+    runId: _runId(values),
+  });
   const step = result.steps.find((s) => s.name === name)!;
   if (result.failed || step.status !== "ok") {
     return { json: step.envelope, exitCode: result.failed?.exitCode ?? ExitCode.stepFailed };
   }
   if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
   return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+}
+
+/**
+ * What `${{ run.id }}` resolves to in this step: `--run-id` (an exported workflow passes its
+ * run's id, the same in every node); without it the step has no run id.
+ */
+function _runId(values: Record<string, unknown>): string | undefined {
+  const id = values["run-id"] as string | undefined;
+  if (id !== undefined && id.trim() === "") {
+    throw new UsageError("--run-id is empty", "give the workflow run's id, e.g. --run-id 1234");
+  }
+  return id;
 }
 
 /** The starting context file of `step`: --context-in or its older name --context. */

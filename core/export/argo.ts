@@ -26,6 +26,9 @@ export const ARGO_ENTRYPOINT = "main";
 /** Where a node's context files live in its container. */
 const CTX_DIR = "/tmp/orch";
 
+/** The workflow run's id in every node (`${{ run.id }}`): the same across nodes and retries. */
+export const RUN_ID = "{{workflow.uid}}";
+
 /** The annotation naming the recipe step a template runs. */
 export const STEP_ANNOTATION = "orch/step";
 
@@ -145,7 +148,10 @@ function _stepTemplate(
     ...(step.timeoutMs === undefined
       ? {}
       : { activeDeadlineSeconds: String(Math.max(1, Math.ceil(step.timeoutMs / 1000))) }),
-    container: { image: o.image, command: stepArgv(o.binary, o.recipePath, step.name, files) },
+    container: {
+      image: o.image,
+      command: stepArgv(o.binary, o.recipePath, step.name, files, RUN_ID),
+    },
   };
 }
 

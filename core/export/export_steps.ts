@@ -74,12 +74,16 @@ export function uniqueId(base: string, taken: Set<string>): string {
   return id;
 }
 
-/** The argv of a node running one step of the recipe. */
+/**
+ * The argv of a node running one step of the recipe. `runId` is the engine's expression for the
+ * workflow run's id (what `${{ run.id }}` resolves to in every node of one run).
+ */
 export function stepArgv(
   binary: string,
   recipePath: string,
   step: string,
   files: { contextIn: string; contextOut: string },
+  runId: string,
 ): string[] {
   return [
     binary,
@@ -92,6 +96,8 @@ export function stepArgv(
     files.contextIn,
     "--context-out",
     files.contextOut,
+    "--run-id",
+    runId,
   ];
 }
 

@@ -34,6 +34,9 @@ export const ACTIONS = {
  */
 export const SETUP_MINUTES = 5;
 
+/** The workflow run's id in every job (`${{ run.id }}`): the same across jobs and re-runs. */
+export const RUN_ID = "${{ github.run_id }}";
+
 /** The file the report job publishes. orch's JUnit reporter (a later issue) will write it. */
 export const JUNIT_FILE = "report.xml";
 
@@ -80,7 +83,7 @@ export function githubWorkflow(plan: Plan, options: ExportOptions): GithubWorkfl
             stepArgv(binary, options.recipePath, step.name, {
               contextIn: "ctx-in.json",
               contextOut: "ctx-out.json",
-            }),
+            }, RUN_ID),
           ),
         },
         { uses: ACTIONS.upload, with: { name: `ctx-${step.id}`, path: "ctx-out.json" } },
