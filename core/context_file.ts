@@ -45,8 +45,10 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
   try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
+    // sync: Deno.writeTextFile first loads Deno's web streams (about 2 ms) to check whether it
+    // was given a stream, and each async call costs more than the small write itself
+    Deno.writeTextFileSync(tmp, text);
+    Deno.renameSync(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
     throw new UsageError(`cannot write ${path}: ${(err as Error).message}`);

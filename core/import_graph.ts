@@ -70,7 +70,8 @@ export function importChecker(roots: string[], trusted: string): ImportChecker {
   const edges = new Map<string, Promise<{ edges: Edge[]; source: string } | string>>();
   const reals = new Map<string, Promise<string | undefined>>();
   const verdicts = new Map<string, Promise<ImportProblem | undefined>>();
-  const realOf = (url: string) => _cached(reals, url, () => _real(fromFileUrl(url)));
+  const realOf = (url: string) =>
+    _cached(reals, url, () => Promise.resolve(_real(fromFileUrl(url))));
   const inside = (p: string, dirs: string[]) => dirs.some((d) => p === d || p.startsWith(d + "/"));
   const shownRoots = roots.join(", ");
 
@@ -118,7 +119,7 @@ async function _edges(
   }
   let source: string;
   try {
-    source = await Deno.readTextFile(file);
+    source = Deno.readTextFileSync(file); // sync: a step module is small; an async op costs more
   } catch (err) {
     return `cannot be read to check its imports: ${(err as Error).message}`;
   }
@@ -194,15 +195,18 @@ function _lineCol(source: string, offset: number): { line: number; col: number }
   return { line, col: offset - lineStart + 1 };
 }
 
-/** The real path of an existing file (a normalised path where realPath is not supported). */
-async function _real(path: string): Promise<string | undefined> {
+/**
+ * The real path of an existing file (a normalised path where realPath is not supported). Sync
+ * calls: a graph costs a few of them per file, and each async one costs about 10x more.
+ */
+function _real(path: string): string | undefined {
   try {
-    if (!(await Deno.stat(path)).isFile) return undefined;
+    if (!Deno.statSync(path).isFile) return undefined;
   } catch {
     return undefined;
   }
   try {
-    return await Deno.realPath(path);
+    return Deno.realPathSync(path);
   } catch {
     return path; // embedded files of a compiled binary (already normalised: it came from a URL)
   }

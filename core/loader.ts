@@ -68,11 +68,11 @@ export async function resolveModule(
 export async function moduleResolver(options: LoaderOptions): Promise<ModuleResolver> {
   const roots = await allowedRoots(options.allowModules ?? [], options.baseDir);
   const found = new Map<string, ResolvedModule>();
-  const imports = importChecker(roots, await _realPath(`${ORCH_ROOT}/core`));
+  const imports = importChecker(roots, _realPath(`${ORCH_ROOT}/core`));
   return async (spec, where = {}) => {
     const hit = found.get(spec);
     if (hit) return hit;
-    const module = await _resolve(spec, options.baseDir, roots, where);
+    const module = _resolve(spec, options.baseDir, roots, where);
     await _checkImports(module, imports, where);
     found.set(spec, module);
     return module;
@@ -100,12 +100,12 @@ async function _checkImports(module: ResolvedModule, check: ImportChecker, where
   );
 }
 
-async function _resolve(
+function _resolve(
   spec: string,
   baseDir: string,
   roots: string[],
   where: Where,
-): Promise<ResolvedModule> {
+): ResolvedModule {
   const rootList = roots.map((r) => _shown(r, baseDir)).join(", ");
   const refuse = (why: string, fix: string) =>
     new StepLoadError(`cannot load step${_named(where)}: module "${spec}" ${why}`, where, fix);
@@ -126,7 +126,7 @@ async function _resolve(
   const candidates = spec.startsWith("/") ? [spec] : [`${ORCH_ROOT}/${spec}`, `${baseDir}/${spec}`];
   let outside: string | undefined;
   for (const c of candidates) {
-    const real = await _realFile(c);
+    const real = _realFile(c);
     if (real === undefined) continue;
     const root = roots.find((r) => real.startsWith(r.endsWith("/") ? r : r + "/"));
     if (root) return { spec, path: real, url: _fileUrl(real), root };
@@ -149,7 +149,7 @@ async function _resolve(
  * directory is a usage error, reported once rather than against every step.
  */
 export async function allowedRoots(extra: string[], baseDir: string): Promise<string[]> {
-  const roots = [await _realPath(BUILTIN_STEPS_ROOT)];
+  const roots = [_realPath(BUILTIN_STEPS_ROOT)];
   for (const dir of extra) {
     const abs = dir.startsWith("/") ? dir : `${baseDir}/${dir}`;
     let real: string;
@@ -172,19 +172,22 @@ export async function allowedRoots(extra: string[], baseDir: string): Promise<st
   return roots;
 }
 
-/** The real path of `p` when it is an existing file, else undefined. */
-async function _realFile(p: string): Promise<string | undefined> {
+/**
+ * The real path of `p` when it is an existing file, else undefined. Sync calls (here and in
+ * _realPath): each async one costs about 10x more, and resolving a step takes a few.
+ */
+function _realFile(p: string): string | undefined {
   try {
-    if (!(await Deno.stat(p)).isFile) return undefined;
+    if (!Deno.statSync(p).isFile) return undefined;
   } catch {
     return undefined;
   }
-  return await _realPath(p);
+  return _realPath(p);
 }
 
-async function _realPath(p: string): Promise<string> {
+function _realPath(p: string): string {
   try {
-    return await Deno.realPath(p);
+    return Deno.realPathSync(p);
   } catch {
     return _normalize(p); // embedded files in a compiled binary may not support realPath
   }

@@ -14,7 +14,6 @@ import {
 import { exactGrant } from "./executors/worker_pool.ts";
 import type { InspectItem, InspectRequest } from "./worker/protocol.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
-import { externalTarget } from "./external_target.ts";
 import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 import { checkGrants, type PermissionSpec } from "./permissions.ts";
@@ -69,6 +68,11 @@ export interface PlanOptions extends LoaderOptions {
   inspector?: Pick<DenoWorkerExecutor, "inspect" | "close">;
   /** Where `orch.lock.json` (pinned step modules, see pin.ts) is looked for. @default baseDir */
   lockDir?: string;
+  /**
+   * Describe each step's params as JSON Schema (`PlannedStep.paramsSchema`, shown by `orch
+   * list`); a run passes false, as it never shows them. @default true
+   */
+  paramsSchemas?: boolean;
 }
 
 /** Resolves and inspects every step; throws RecipeValidationError listing all problems. */
@@ -88,6 +92,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
   for (const [i, step] of recipe.steps.entries()) {
     if (step.type !== "deno") {
       resolved.push(undefined);
+      const { externalTarget } = await import("./external_target.ts"); // loaded by shell/python
       targets.push(await externalTarget(step, grants[i], recipe, options.baseDir, issues));
       continue;
     }
@@ -132,7 +137,12 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     toInspect.map(({ step, module, grant }) => ({
       grant: grantIssues.some((i) => i.step === step.name) ? undefined : grant,
       moduleUrl: module.url,
-      item: { moduleUrl: module.url, exportName: step.function, params: step.args },
+      item: {
+        moduleUrl: module.url,
+        exportName: step.function,
+        params: step.args,
+        ...(options.paramsSchemas === false ? { schema: false as const } : {}),
+      },
     })),
     options,
   );

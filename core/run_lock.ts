@@ -14,9 +14,8 @@ export async function takeLock(dir: string): Promise<void> {
   const path = `${dir}/lock`;
   for (let tries = 0; tries < 3; tries++) {
     try {
-      const file = await Deno.open(path, { createNew: true, write: true });
-      await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
-      file.close();
+      // sync: three small calls at the start of every run; async ones cost ~10x more each
+      Deno.writeTextFileSync(path, `${Deno.pid}\n`, { createNew: true });
       return;
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;

@@ -4,8 +4,6 @@
  * export, cache, schema). Each command parses its flags, calls the library and shapes its
  * outcome as the one JSON object main.ts prints plus an exit code.
  */
-import { cacheClear, cacheExplain, cacheList } from "./cache_cmd.ts";
-import { exportRecipe } from "./export_cmd.ts";
 import { findRecipe, validateRecipeFile } from "../api.ts";
 import {
   ExitCode,
@@ -22,28 +20,26 @@ import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { stateDir } from "./runs.ts";
 import { type CliOutcome, onePositional, parseFlags, PLANNING, recipeOptions } from "./flags.ts";
-import { cmdNew } from "./new_cmd.ts";
-import { cmdPin } from "./pin_cmd.ts";
 import { cmdRun, cmdRuns, cmdShow } from "./run_cmd.ts";
-import { cmdContext, cmdStep } from "./step_cmd.ts";
 import { readContextFile } from "../context_file.ts";
-import { referenceWarnings } from "../step_templates.ts";
 
+// Commands other than run load their modules when called: `orch run` starts faster without them
+// (literal specifiers, so `deno compile` still embeds them).
 const COMMANDS: Record<string, (args: string[]) => Promise<CliOutcome>> = {
   run: cmdRun,
   validate: cmdValidate,
   list: cmdList,
   graph: cmdGraph,
-  step: cmdStep,
+  step: async (args) => (await import("./step_cmd.ts")).cmdStep(args),
   schema: cmdSchema,
   runs: cmdRuns,
   show: cmdShow,
-  report: async (args) => (await import("./report_cmd.ts")).cmdReport(args), // renderers: lazy
+  report: async (args) => (await import("./report_cmd.ts")).cmdReport(args),
   cache: cmdCache,
   export: cmdExport,
-  context: cmdContext,
-  pin: cmdPin,
-  new: cmdNew,
+  context: async (args) => (await import("./step_cmd.ts")).cmdContext(args),
+  pin: async (args) => (await import("./pin_cmd.ts")).cmdPin(args),
+  new: async (args) => (await import("./new_cmd.ts")).cmdNew(args),
 };
 
 /** Dispatches `args` to a command. */
@@ -99,6 +95,7 @@ async function cmdValidate(args: string[]): Promise<CliOutcome> {
   const warnings: Issue[] = [];
   const startKeys = values.context ? (await readContextFile(values.context as string)).keys() : [];
   const recipes: { file: string; steps: number }[] = [];
+  const { referenceWarnings } = await import("../step_templates.ts");
   for (const file of positionals) {
     try {
       const plan = await validateRecipeFile(file, recipeOptions(values));
@@ -183,6 +180,7 @@ async function cmdExport(args: string[]): Promise<CliOutcome> {
     "recipe-path": { type: "string" },
   });
   const file = onePositional(positionals, undefined, "export");
+  const { exportRecipe } = await import("./export_cmd.ts");
   const result = await exportRecipe({
     file,
     target: values.target as string | undefined,
@@ -202,6 +200,7 @@ async function cmdCache(args: string[]): Promise<CliOutcome> {
   const [action, ...rest] = positionals;
   const baseDir = Deno.cwd();
   const state = stateDir(values["state-dir"] as string | undefined, baseDir);
+  const { cacheClear, cacheExplain, cacheList } = await import("./cache_cmd.ts");
   let report;
   if (action === "ls" && rest.length === 0) report = await cacheList(state);
   else if (action === "clear" && rest.length === 0) report = await cacheClear(state);

@@ -8,7 +8,6 @@ import { writeContextFile } from "../context_file.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import type { RunReports } from "../reports/mod.ts";
-import { cmdDryRun } from "./dry_run_cmd.ts";
 import { listRuns, openRun, runDir, showRun, stateDir } from "./runs.ts";
 import {
   type CliOutcome,
@@ -37,7 +36,9 @@ export async function cmdRun(args: string[]): Promise<CliOutcome> {
     json: { type: "boolean" },
     ...RUN_FLAGS,
   });
-  if (values["dry-run"] === true) return await cmdDryRun(values, positionals);
+  if (values["dry-run"] === true) {
+    return await (await import("./dry_run_cmd.ts")).cmdDryRun(values, positionals);
+  }
   if (values.json === true) {
     throw new UsageError("--json goes with --dry-run", "orch run R --dry-run --json");
   }

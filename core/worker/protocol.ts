@@ -40,8 +40,11 @@ export type ContextSync =
 /** Runner → Worker: import modules and check exports and params, running nothing. */
 export interface InspectRequest {
   kind: "inspect";
-  /** `exportName` absent: use the module's only scriptlet export (for `orch step`). */
-  items: { moduleUrl: string; exportName?: string; params: unknown }[];
+  /**
+   * `exportName` absent: use the module's only scriptlet export (for `orch step`). `schema:
+   * false`: leave `paramsSchema` out (a run never shows it; converting costs a few ms).
+   */
+  items: { moduleUrl: string; exportName?: string; params: unknown; schema?: false }[];
 }
 
 export type ToWorker = RunRequest | InspectRequest;

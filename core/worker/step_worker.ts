@@ -152,7 +152,7 @@ async function _inspect(msg: InspectRequest, modules: StepModules): Promise<Insp
     const checked = checkParams(cls.params, item.params);
     if (!checked.ok) out.push({ ok: false, problem: "params", issues: checked.issues });
     else {
-      const paramsSchema = await _schemaOf(cls);
+      const paramsSchema = item.schema === false ? undefined : await _schemaOf(cls);
       out.push({
         ok: true,
         exportName,
