@@ -85,19 +85,25 @@ function shell(shape: "fanout" | "chain"): Workload["run"] {
     const n = 1000, jobs = shape === "fanout" ? 2 : 1;
     await Deno.writeTextFile(`${dir}/recipe.yaml`, shellRecipe(shape, n));
     await Deno.writeTextFile(`${dir}/Makefile`, makefile(shape, n));
-    const orch: number[] = [], peer: number[] = [], mk: number[] = [];
+    const orch: number[] = [], peer: number[] = [], mk: number[] = [], grouped: number[] = [];
+    const floorArgs = [String(n), String(jobs), SHELL_COMMAND];
     for (let i = 0; i < runs + 1; i++) {
       const o = await orchRun(dir, "recipe.yaml", ["--concurrency", String(jobs)]);
-      const p = await floor("shell_floor.ts", [String(n), String(jobs), SHELL_COMMAND], dir);
+      const p = await floor("shell_floor.ts", floorArgs, dir);
+      const g = await floor("shell_floor.ts", [...floorArgs, "setsid"], dir);
       const m = await make(dir, "Makefile", jobs);
-      if (i > 0) orch.push(o.wallMs), peer.push(p.wallMs), mk.push(m);
+      if (i > 0) orch.push(o.wallMs), peer.push(p.wallMs), grouped.push(g.wallMs), mk.push(m);
     }
     const label = shape === "fanout" ? "2 shell fan-out 1k -j2" : "3 shell chain 1k";
     const rows = [
       ratioRow(label, "ms", orch, peer, "Deno floor (process)", 1.2),
       ratioRow(`${label} vs make`, "ms", orch, mk, `make -j${jobs}`),
+      {
+        ...ratioRow(`${label} vs setsid floor`, "ms", orch, grouped, "floor via setsid(1)"),
+        note: "each step in its own process group, as orch starts them",
+      },
     ];
-    if (shape === "chain") rows.push(await syncFloorRow(dir, median(orch), median(peer), n));
+    if (shape === "chain") rows.push(await syncFloorRow(dir, median(orch), median(grouped), n));
     return rows;
   };
 }
@@ -114,18 +120,18 @@ async function ioFloor(dir: string) {
 
 /**
  * A chain of external steps must wait for one fdatasync per step (the journal's durability
- * rule): the floor plus that sync is the nearest honest peer.
+ * rule): the setsid floor plus that sync is the nearest honest peer.
  */
 async function syncFloorRow(dir: string, orch: number, floor: number, n: number): Promise<Row> {
   const { fdatasyncUs } = await ioFloor(dir);
   const peer = floor + n * fdatasyncUs / 1000;
   return {
     ...ratioRow(
-      "3 shell chain 1k vs floor+fsync",
+      "3 shell chain 1k vs setsid floor+fsync",
       "ms",
       [orch],
       [peer],
-      "floor + 1 fdatasync/step",
+      "setsid floor + 1 fdatasync/step",
       1.2,
     ),
     note: `one fdatasync after a 200-byte append costs ${round(fdatasyncUs)} µs here`,
@@ -288,7 +294,8 @@ async function cache({ dir }: BenchEnv): Promise<Row[]> {
     await timeDeno([`${REPO}/bench/cache_lookups.ts`, "ts.yaml", `${dir}/.state`, dir], dir),
   );
   if (look.hits !== 10_000) throw new Error(`expected 10000 cache hits, got ${look.hits}`);
-  const us = look.us_per_step as number;
+  const us = look.lookup_us as number;
+  const printUs = look.fingerprint_us as number;
   return [
     {
       workload: "9 cache: 1k shell chain rerun",
@@ -316,7 +323,13 @@ async function cache({ dir }: BenchEnv): Promise<Row[]> {
       unit: "µs/step",
       target: "≤ 10 µs/step",
       pass: us <= 10,
-      note: "fingerprint + lookup, in-process",
+      note: "finding and reading the stored entry of a known fingerprint, in-process",
+    },
+    {
+      workload: "9 cache: 10k ts fingerprints",
+      orch: round(printUs),
+      unit: "µs/step",
+      note: "computing each step's fingerprint (hashes of args, module source, inputs)",
     },
     {
       ...ratioRow(

@@ -88,8 +88,8 @@ export async function fingerprint(
   options: FingerprintOptions,
 ): Promise<Fingerprint> {
   const { step } = subject;
-  const named: Record<string, string> = { type: await sha256(step.type) };
-  if (step.type !== "shell") named.function = await sha256(step.function);
+  const named: Record<string, string> = { type: await _nameHash(step.type) };
+  if (step.type !== "shell") named.function = await _nameHash(step.function);
   if (step.cacheKey !== undefined && step.cacheKey !== "auto") {
     named.cache_key = await sha256(step.cacheKey);
     named.module = await sha256(_moduleIdentity(subject, options.baseDir));
@@ -252,3 +252,11 @@ export async function sha256(data: string | Uint8Array): Promise<string> {
 }
 
 let _nodeCrypto: Promise<typeof import("node:crypto")> | undefined;
+
+/** sha256 of a step type or function name: few distinct values, hashed once each per process. */
+function _nameHash(name: string): Promise<string> {
+  let hash = _nameHashes.get(name);
+  if (!hash) _nameHashes.set(name, hash = sha256(name));
+  return hash;
+}
+const _nameHashes = new Map<string, Promise<string>>();

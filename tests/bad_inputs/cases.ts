@@ -1,8 +1,7 @@
 /**
  * @module
- * The bad-input catalogue: every case bad_inputs_test.ts runs through the CLI, and the
- * templating cases (`TEMPLATING_CASES`), which wait for `${{ ... }}` templating (issue 6) and
- * are not part of `CASES` until it lands.
+ * The bad-input catalogue: every case bad_inputs_test.ts runs through the CLI, gathered from the
+ * per-area tables, plus the bad `${{ ... }}` templating cases defined here.
  */
 import { type BadCase, misbehave, RUN, runtimeCase, runtimeRecipe, stepRecipe } from "./case.ts";
 import { CLI_CASES } from "./cases_cli.ts";
@@ -20,8 +19,7 @@ const templated = (args: Record<string, unknown>, extra: Record<string, unknown>
 
 /**
  * Bad `${{ ... }}` expressions (issue 6, core/template.ts: a small path language over `ctx`,
- * `env`, `meta`, `run`, `step`; no code evaluation). Without templating `${{` is plain text and
- * every case here fails.
+ * `env`, `meta`, `run`, `step`; no code evaluation).
  */
 export const TEMPLATING_CASES: BadCase[] = [
   runtimeCase(
