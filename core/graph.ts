@@ -6,6 +6,7 @@
  * Linear time and no recursion, so 100k-step recipes are fine. Does not run anything.
  */
 import { type Issue, RecipeValidationError } from "./errors.ts";
+import { MinHeap } from "./min_heap.ts";
 import type { Plan } from "./plan.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
 import { didYouMean } from "./suggest.ts";
@@ -146,7 +147,7 @@ function _topologicalOrder(edges: Edge[][]): number[] {
     pending[v] = out.length;
     for (const e of out) dependents[e.to].push(v);
   });
-  const heap = new _MinHeap();
+  const heap = new MinHeap();
   for (let v = 0; v < n; v++) if (pending[v] === 0) heap.push(v);
   const order: number[] = [];
   while (heap.size > 0) {
@@ -269,40 +270,4 @@ function _cycleIssue(
     `dependency cycle ${[...shown, first.name].join(" -> ")} ("->" reads "depends on"${note}); ` +
       "remove one of these dependencies",
   );
-}
-
-/** A binary min-heap of non-negative integers. */
-class _MinHeap {
-  #items: number[] = [];
-  get size(): number {
-    return this.#items.length;
-  }
-  push(x: number): void {
-    const a = this.#items;
-    let i = a.push(x) - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= x) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = x;
-  }
-  pop(): number {
-    const a = this.#items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length === 0) return top;
-    let i = 0;
-    while (true) {
-      const l = 2 * i + 1;
-      if (l >= a.length) break;
-      const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
-      if (a[c] >= last) break;
-      a[i] = a[c];
-      i = c;
-    }
-    a[i] = last;
-    return top;
-  }
 }

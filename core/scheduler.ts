@@ -8,6 +8,7 @@
  */
 import { UsageError } from "./errors.ts";
 import { type StepStatus, succeeded } from "./events.ts";
+import { MinHeap } from "./min_heap.ts";
 import type { PlannedStep } from "./plan.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -128,7 +129,7 @@ class _Walk<E extends Ended> {
   #waiting: Int32Array;
   /** Per position: positions of the selected steps depending on it. */
   #dependents: number[][];
-  #ready = new _MinHeap();
+  #ready = new MinHeap();
   #running = new Map<string, _Running<E>>();
   /** How many running steps are not parallel-safe. */
   #serial = 0;
@@ -282,48 +283,5 @@ class _Walk<E extends Ended> {
         this.#options.signal.aborted ? 130 : 1,
       );
     }
-  }
-}
-
-/** A binary min-heap of step positions (the ready queue). */
-class _MinHeap {
-  #items: number[] = [];
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  peek(): number {
-    return this.#items[0];
-  }
-
-  push(n: number): void {
-    const a = this.#items;
-    let i = a.push(n) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (a[parent] <= n) break;
-      a[i] = a[parent];
-      i = parent;
-    }
-    a[i] = n;
-  }
-
-  pop(): number {
-    const a = this.#items;
-    const top = a[0];
-    const last = a.pop()!;
-    if (a.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = l < a.length && a[l] < last ? l : -1;
-      if (r < a.length && a[r] < (m < 0 ? last : a[l])) m = r;
-      if (m < 0) break;
-      a[i] = a[m];
-      i = m;
-    }
-    a[i] = last;
-    return top;
   }
 }
