@@ -183,6 +183,26 @@ const SCRIPT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 async function _importGraph(entryUrl: string): Promise<string> {
   const root = dirname(fileURLToPath(entryUrl));
   const lines = new Set<string>();
+  await walkLocalImports(entryUrl, async (path, bytes) => {
+    lines.add(
+      bytes ? `${relative(root, path)} ${await sha256(bytes)}` : `missing ${relative(root, path)}`,
+    );
+  }, (spec) => lines.add(`spec ${spec}`));
+  return [...lines].sort().join("\n");
+}
+
+/**
+ * Walks the local import graph of `entryUrl` (the module, then every relative, absolute or
+ * file: import, found with regexes: an over-approximation, as a cache and a pin check want),
+ * calling `file` once per local file with its bytes (undefined when it cannot be read) and
+ * `other` for every non-local specifier. The cache (fingerprints) and `orch pin` share it; the
+ * import *check* (import_graph.ts) lexes instead, because refusing needs positions.
+ */
+export async function walkLocalImports(
+  entryUrl: string,
+  file: (path: string, bytes: Uint8Array | undefined) => void | Promise<void>,
+  other: (specifier: string) => void = () => {},
+): Promise<void> {
   const seen = new Set<string>();
   const queue = [entryUrl];
   while (queue.length > 0) {
@@ -191,21 +211,16 @@ async function _importGraph(entryUrl: string): Promise<string> {
     seen.add(url);
     const path = fileURLToPath(url);
     const bytes = await _readFile(path);
-    if (!bytes) {
-      lines.add(`missing ${relative(root, path)}`);
-      continue;
-    }
-    lines.add(`${relative(root, path)} ${await sha256(bytes)}`);
-    if (!SCRIPT.test(path)) continue;
+    await file(path, bytes);
+    if (!bytes || !SCRIPT.test(path)) continue;
     const source = new TextDecoder().decode(bytes);
     for (const re of IMPORTS) {
       for (const [, spec] of source.matchAll(re)) {
         if (/^(\.{1,2}\/|\/|file:)/.test(spec)) queue.push(new URL(spec, url).href);
-        else lines.add(`spec ${spec}`);
+        else other(spec);
       }
     }
   }
-  return [...lines].sort().join("\n");
 }
 
 /** Every string in a JSON value, at any depth (object keys excluded). */

@@ -11,9 +11,9 @@
  * (loader.ts) nor decide what runs (plan.ts).
  */
 import { dirname, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { Issue } from "./errors.ts";
-import { sha256 } from "./fingerprint.ts";
+import { sha256, walkLocalImports } from "./fingerprint.ts";
 import { allowedRoots, ORCH_ROOT } from "./loader.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
@@ -202,27 +202,11 @@ async function _loadedFiles(
   return [];
 }
 
-const IMPORT = /\b(?:from|import)\s*\(?\s*["']((?:\.{1,2}\/|\/|file:)[^"'\n]+)["']/g;
-
-/** A module and, transitively, the local files it imports (found with a regex, as the cache). */
+/** A module and, transitively, the local files it imports (the walk the cache uses). */
 async function _localImports(entry: string): Promise<string[]> {
-  const seen = new Set<string>();
-  const queue = [entry];
-  while (queue.length > 0) {
-    const path = queue.pop()!;
-    if (seen.has(path)) continue;
-    seen.add(path);
-    let source: string;
-    try {
-      source = await Deno.readTextFile(path);
-    } catch {
-      continue;
-    }
-    for (const [, spec] of source.matchAll(IMPORT)) {
-      queue.push(fileURLToPath(new URL(spec, pathToFileURL(path))));
-    }
-  }
-  return [...seen];
+  const files: string[] = [];
+  await walkLocalImports(pathToFileURL(entry).href, (path) => void files.push(path));
+  return files;
 }
 
 async function _pythonFile(module: string, dirs: string[]): Promise<string[]> {
