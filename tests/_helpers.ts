@@ -81,6 +81,34 @@ export function orch(
   return runScript(`${REPO}/main.ts`, args, options);
 }
 
+/** Where a spawned orch's stdout or stderr goes. */
+type Stdio = "piped" | "null" | "inherit";
+
+/**
+ * The orch CLI (`main.ts`) as a command to spawn, for tests that act on it while it runs (signals,
+ * reading its output as it comes): orch's permission set, a clean env of NO_COLOR, PATH and HOME
+ * plus `env`, stdin closed. Unlike `orch()`, ORCH_HOME and coverage are the caller's choice.
+ */
+export function orchCommand(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; stdout?: Stdio; stderr?: Stdio },
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-P=orch", `${REPO}/main.ts`, ...args],
+    cwd: options.cwd,
+    env: {
+      NO_COLOR: "1",
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      ...options.env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: options.stdout ?? "piped",
+    stderr: options.stderr ?? "piped",
+  });
+}
+
 let tempRoot: string | undefined;
 
 /** One parent for this test module's temp dirs, removed when the module's tests finish. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type CliRun, orch, REPO, tempTree } from "./_helpers.ts";
+import { type CliRun, orch, orchCommand, REPO, tempTree } from "./_helpers.ts";
 import { Context } from "../core/context.ts";
 import { Journal, type JournalRecord, replayJournal } from "../core/journal.ts";
 import { ok } from "../core/envelope.ts";
@@ -325,22 +325,9 @@ Deno.test("SIGTERM stops the run, exits 130 with how to resume, and resume finis
 
 /** `orch` as a child process with run directories under `dir/state`. */
 function _spawn(dir: string, args: string[], stdout: "piped" | "null"): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "--config",
-      `${REPO}/deno.json`,
-      "-P=orch",
-      `${REPO}/main.ts`,
-      ...args,
-      "--allow-module",
-      FIXTURES,
-    ],
+  return orchCommand([...args, "--allow-module", FIXTURES], {
     cwd: dir,
-    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", ORCH_HOME: `${dir}/state` },
-    clearEnv: true,
-    stdin: "null",
+    env: { ORCH_HOME: `${dir}/state` },
     stdout,
     stderr: stdout,
   }).spawn();

@@ -4,7 +4,7 @@
  * must render, and its JUnit must stay valid against junit-10.xsd.
  */
 import assert from "node:assert/strict";
-import { orch, REPO, tempTree } from "./_helpers.ts";
+import { orch, orchCommand, tempTree } from "./_helpers.ts";
 import { assertValidJunit, xpath } from "./_xml.ts";
 
 const SH = "permissions: {run: [sh]}";
@@ -19,19 +19,9 @@ steps:
 `,
   });
   const home = `${dir}/home`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "--config",
-      `${REPO}/deno.json`,
-      "-P=orch",
-      `${REPO}/main.ts`,
-      "run",
-      "r.yaml",
-    ],
+  const child = orchCommand(["run", "r.yaml"], {
     cwd: dir,
-    env: { ORCH_HOME: home, NO_COLOR: "1" },
+    env: { ORCH_HOME: home },
     stdout: "null",
     stderr: "null",
   }).spawn();
@@ -110,22 +100,9 @@ steps:
     "a_file": "",
   });
   const home = `${dir}/home`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "--config",
-      `${REPO}/deno.json`,
-      "-P=orch",
-      `${REPO}/main.ts`,
-      "run",
-      "r.yaml",
-      "--report",
-      "junit=int.xml",
-    ],
+  const child = orchCommand(["run", "r.yaml", "--report", "junit=int.xml"], {
     cwd: dir,
-    env: { ORCH_HOME: home, NO_COLOR: "1" },
-    stdout: "piped",
+    env: { ORCH_HOME: home },
     stderr: "null",
   }).spawn();
   await _waitFor(home, '"step":"stuck"');

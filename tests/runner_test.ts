@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type CliRun, orch, REPO, tempTree } from "./_helpers.ts";
+import { type CliRun, orch, orchCommand, REPO, tempTree } from "./_helpers.ts";
 import { describeThrown } from "../core/invoke.ts";
 import { run, runRecipe, validateRecipeFile } from "../mod.ts";
 
@@ -182,26 +182,8 @@ Deno.test("SIGINT during a long step exits 130 with one JSON line", async () => 
       append(3, "c"),
     ]),
   });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "--config",
-      `${REPO}/deno.json`,
-      "-P=orch",
-      `${REPO}/main.ts`,
-      "run",
-      "recipe.yaml",
-      "--allow-module",
-      STEPS,
-    ],
-    cwd: dir,
-    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "" },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
+  const child = orchCommand(["run", "recipe.yaml", "--allow-module", STEPS], { cwd: dir })
+    .spawn();
   const stdout = new Response(child.stdout).text();
   let stderr = "";
   const decoder = new TextDecoder();

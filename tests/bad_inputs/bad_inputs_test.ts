@@ -6,7 +6,7 @@
  * directory that agrees with the result (or none at all when the recipe was refused).
  */
 import assert from "node:assert/strict";
-import { coverageEnv, REPO, tempTree } from "../_helpers.ts";
+import { coverageEnv, orchCommand, tempTree } from "../_helpers.ts";
 import { replayJournal } from "../../core/journal.ts";
 import { type BadCase, CASES } from "./cases.ts";
 
@@ -37,21 +37,9 @@ async function runCase(c: BadCase): Promise<Outcome> {
     await Deno.symlink(target, `${dir}/${path}`);
   }
   const state = `${dir}/.state`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-P=orch", `${REPO}/main.ts`, ...c.argv],
+  const child = orchCommand(c.argv, {
     cwd: dir,
-    env: {
-      NO_COLOR: "1",
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      ORCH_HOME: state,
-      ...coverageEnv(),
-      ...c.env,
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    env: { ORCH_HOME: state, ...coverageEnv(), ...c.env },
   }).spawn();
   const started = performance.now();
   const killer = setTimeout(() => child.kill("SIGKILL"), HARD_LIMIT_MS);
