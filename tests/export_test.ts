@@ -251,17 +251,9 @@ Deno.test("an unknown or missing --target is a usage error naming the targets", 
 });
 
 /** A one-step recipe whose shell step writes the `${{ run.id }}` it was given to `id.txt`. */
-const RUN_ID_RECIPE = "test_meta: {test_id: RID-1, tester: t, description: run id}\nsteps:\n" +
-  `  - ${
-    JSON.stringify({
-      idx: 1,
-      name: "tag",
-      type: "shell",
-      run: `echo "$1" > id.txt; printf '{"status":"ok"}\\n'`,
-      args: ["${{ run.id }}"],
-      permissions: { run: ["sh"] },
-    })
-  }\n`;
+const RUN_ID_RECIPE = await Deno.readTextFile(
+  new URL("./fixtures/run_id/recipe.yaml", import.meta.url),
+);
 
 /** Runs a node's orch argv (binary dropped) in `dir`, from an empty context; returns id.txt. */
 async function _runNode(dir: string, argv: string[]): Promise<string> {

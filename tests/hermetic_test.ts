@@ -90,17 +90,9 @@ Deno.test("a failing step exits 1 and writes no --context-out", async () => {
 });
 
 /** A one-step recipe whose shell step writes the `${{ run.id }}` it was given to `id.txt`. */
-const RUN_ID_RECIPE = "test_meta: {test_id: RID-1, tester: t, description: run id}\nsteps:\n" +
-  `  - ${
-    JSON.stringify({
-      idx: 1,
-      name: "tag",
-      type: "shell",
-      run: `echo "$1" > id.txt; printf '{"status":"ok"}\\n'`,
-      args: ["${{ run.id }}"],
-      permissions: { run: ["sh"] },
-    })
-  }\n`;
+const RUN_ID_RECIPE = await Deno.readTextFile(
+  new URL("./fixtures/run_id/recipe.yaml", import.meta.url),
+);
 
 Deno.test("orch step --run-id is what ${{ run.id }} resolves to; without it the step says to pass one", async () => {
   const dir = await tempTree({ "r.yaml": RUN_ID_RECIPE });
