@@ -210,13 +210,13 @@ async function scale({ dir }: BenchEnv): Promise<Row[]> {
     },
     {
       ...ratioRow(
-        "6 scale 100k: validate vs yaml",
+        "6 scale 100k: validate vs js-yaml",
         "ms",
         [plan.ms],
         [yaml.parse_ms as number],
-        "yaml parseDocument alone",
+        "js-yaml load alone",
       ),
-      note: "the yaml library's parse is the floor of reading the recipe",
+      note: "js-yaml's parse is the floor of reading the recipe",
     },
     {
       workload: "6 scale 100k: run vs 10k",
@@ -232,7 +232,7 @@ async function scale({ dir }: BenchEnv): Promise<Row[]> {
       workload: "6 scale 100k: peak RSS",
       orch: round(big.peakMb ?? NaN),
       peer: round(yamlRun.peakMb ?? NaN),
-      peerName: "yaml parseDocument alone",
+      peerName: "js-yaml load alone",
       unit: "MB",
       ratio: round((big.peakMb ?? NaN) / (yamlRun.peakMb ?? NaN)),
       target: "≤ 500 MB",

@@ -162,14 +162,31 @@ export function checkGrants(
       message: `${who} ${p.message}`,
     });
   };
+  // What this process holds does not change while a recipe is checked: ask once per descriptor
+  // (an op call each; 100k steps made 600k of them).
+  const ask = options.query ?? ((d) => Deno.permissions.querySync(d));
+  const held = new Map<string, Deno.PermissionStatus>();
+  const query: PermissionQuery = (d) => {
+    const key = JSON.stringify(d);
+    let status = held.get(key);
+    if (!status) held.set(key, status = ask(d));
+    return status;
+  };
   if (recipe.permissions) {
-    computeGrant(recipe.permissions, options).problems.forEach(report([], "the recipe"));
+    computeGrant(recipe.permissions, { ...options, query }).problems.forEach(
+      report([], "the recipe"),
+    );
   }
+  // Steps with the same block get the same grant (generated recipes repeat one block).
+  const computed = new Map<string, GrantResult>();
   const grants = recipe.steps.map((step) => {
-    const { grant, problems } = computeGrant(step.permissions, {
-      ...options,
-      recipe: recipe.permissions,
-    });
+    const block = JSON.stringify(step.permissions ?? null);
+    let result = computed.get(block);
+    if (!result) {
+      result = computeGrant(step.permissions, { ...options, query, recipe: recipe.permissions });
+      computed.set(block, result);
+    }
+    const { grant, problems } = result;
     problems.forEach(report(["steps", step.index], `step "${step.name}"`, step.name));
     return grant;
   });

@@ -96,9 +96,9 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       targets.push(await externalTarget(step, grants[i], recipe, options.baseDir, issues));
       continue;
     }
-    const where = _where(recipe, step, "module");
     try {
-      const module = await resolve(step.module, where);
+      // Line and column only on failure: they cost a careful YAML parse (see yaml_source.ts).
+      const module = await resolve(step.module, { file: recipe.file, step: step.name });
       resolved.push(module);
       targets.push({
         type: "deno",
@@ -108,7 +108,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       });
     } catch (err) {
       if (!(err instanceof StepLoadError)) throw err;
-      issues.push({ ...where, message: `${err.message}; ${err.hint}` });
+      issues.push({ ..._where(recipe, step, "module"), message: `${err.message}; ${err.hint}` });
       resolved.push(undefined);
       targets.push(undefined);
     }
@@ -228,8 +228,13 @@ async function _inspect(
   const timeoutMs = options.inspectTimeoutMs ?? DEFAULT_INSPECT_TIMEOUT_MS;
   try {
     const groups = new Map<string, number[]>();
+    const grantKeys = new Map<Deno.PermissionOptionsObject, string>(); // steps share grants
     jobs.forEach((job, i) => {
-      const key = job.grant ? JSON.stringify([exactGrant(job.grant), job.moduleUrl]) : "";
+      let grantKey = job.grant && grantKeys.get(job.grant);
+      if (job.grant && grantKey === undefined) {
+        grantKeys.set(job.grant, grantKey = JSON.stringify(exactGrant(job.grant)));
+      }
+      const key = job.grant ? `${grantKey}\n${job.moduleUrl}` : "";
       const group = groups.get(key);
       if (group) group.push(i);
       else groups.set(key, [i]);

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { type Issue, RecipeValidationError } from "./errors.ts";
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
 import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
-import { parseYaml, type PathSegment, type YamlSource } from "./yaml_source.ts";
+import { parseYaml, parseYamlCarefully, type PathSegment, type YamlSource } from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
 import { typedStep, typeFieldIssues } from "./step_types.ts";
 import { isolationIssues } from "./isolation.ts";
@@ -226,7 +226,15 @@ export interface LoadRecipeOptions {
 /** Reads, parses and validates a recipe file. Throws RecipeSyntaxError or RecipeValidationError. */
 export async function loadRecipe(file: string, options: LoadRecipeOptions = {}): Promise<Recipe> {
   const bytes = await readRecipeBytes(file, options.maxBytes ?? DEFAULT_MAX_RECIPE_BYTES);
-  return validateRecipe(parseYaml(decodeUtf8(bytes, file), file));
+  const text = decodeUtf8(bytes, file);
+  const source = parseYaml(text, file);
+  try {
+    return validateRecipe(source);
+  } catch (err) {
+    // The careful reader has the last word on a recipe with problems (yaml_source.ts).
+    if (!source.fast || !(err instanceof RecipeValidationError)) throw err;
+    return validateRecipe(parseYamlCarefully(text, file));
+  }
 }
 
 /** Validates a parsed YAML source against the schema and the rules zod cannot express. */
@@ -473,39 +481,51 @@ function _allowedKeys(path: PathSegment[]): string[] {
   return Object.keys(shapes[key]?.shape ?? {});
 }
 
-/** Drops `x-` keys from the recipe's own mappings (never from `args`, which is user data). */
+/**
+ * Drops `x-` keys from the recipe's own mappings (never from `args`, which is user data). Copies
+ * only the mappings that have such keys; the parsed document itself is never changed.
+ */
 function _stripExtensions(value: unknown): unknown {
-  const strip = (o: unknown) => {
-    if (o === null || typeof o !== "object" || Array.isArray(o)) return o;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) {
-      if (!k.startsWith("x-")) {
-        Object.defineProperty(out, k, {
-          value: v,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-    }
-    return out;
-  };
-  const root = strip(value) as Record<string, unknown>;
-  if (root === value || root === null || typeof root !== "object") return root;
+  const root = _withoutExtensions(value, true);
+  if (!_isMapping(root)) return root;
   for (const key of ["test_meta", "context", "permissions"]) {
-    if (Object.hasOwn(root, key)) root[key] = strip(root[key]);
+    if (Object.hasOwn(root, key)) root[key] = _withoutExtensions(root[key]);
   }
   if (Array.isArray(root.steps)) {
-    const steps = root.steps.map((s) => {
-      const step = strip(s) as Record<string, unknown>;
-      if (step && typeof step === "object" && !Array.isArray(step)) {
-        for (const key of ["success", "retry", "permissions", "inputs"]) {
-          if (Object.hasOwn(step, key)) step[key] = strip(step[key]);
-        }
+    root.steps = root.steps.map((s) => {
+      const first = _withoutExtensions(s);
+      if (!_isMapping(first)) return first;
+      let step = first;
+      for (const key of ["success", "retry", "permissions", "inputs"]) {
+        if (!Object.hasOwn(step, key)) continue;
+        const inner = _withoutExtensions(step[key]);
+        if (inner === step[key]) continue;
+        if (step === s) step = _withoutExtensions(s, true) as Record<string, unknown>;
+        step[key] = inner;
       }
       return step;
     });
-    root.steps = steps;
   }
   return root;
+}
+
+/** `o` without its `x-` keys: `o` itself when it has none (unless `copy`), else a copy. */
+function _withoutExtensions(o: unknown, copy = false): unknown {
+  if (!_isMapping(o)) return o;
+  const keys = Object.keys(o);
+  if (!copy && !keys.some((k) => k.startsWith("x-"))) return o;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (k.startsWith("x-")) continue;
+    // defineProperty, not assignment: a "__proto__" key stays an own property.
+    if (k === "__proto__") {
+      Object.defineProperty(out, k, {
+        value: o[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[k] = o[k];
+  }
+  return out;
 }

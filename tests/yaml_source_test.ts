@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { RecipeSyntaxError } from "../core/errors.ts";
-import { loadRecipe } from "../core/recipe.ts";
+import { loadRecipe, validateRecipe } from "../core/recipe.ts";
 import { decodeUtf8, readRecipeBytes } from "../core/recipe_file.ts";
-import { parseYaml } from "../core/yaml_source.ts";
+import { parseYaml, parseYamlCarefully } from "../core/yaml_source.ts";
 import { tempTree } from "./_helpers.ts";
 
 /** The single issue of a RecipeSyntaxError thrown by `fn`. */
@@ -262,4 +262,42 @@ Deno.test("unreadable inputs are clear errors, never uncaught exceptions", async
     assert.match(err.issues[0].message, pattern);
     assert.deepEqual([err.issues[0].line, err.issues[0].col], [1, 1]);
   }
+});
+
+// --- the fast reader (large files) ---
+
+Deno.test("a large recipe the fast reader misreads gets the careful reader's syntax error", async () => {
+  // js-yaml reads `- {a: 1}  src: x` as a value; npm:yaml refuses it (tests/fuzz/yaml_fast_fuzz_test.ts)
+  const text = "# " + "padding ".repeat(10_000) + "\n" +
+    "test_meta: {test_id: T, tester: t, description: d}\n" +
+    "steps:\n" +
+    "  - idx: 1\n" +
+    "    name: a\n" +
+    "    type: deno\n" +
+    "    module: steps/compute_numbers.ts\n" +
+    "    function: ComputeNumbers\n" +
+    "    args:\n" +
+    "    - {a: 1}  src: data/numbers.csv\n";
+  assert.equal(parseYaml(text, "big.yaml").fast, true, "the fast reader must take this text");
+  const dir = await tempTree({ "big.yaml": text });
+  const issues = await loadIssues(`${dir}/big.yaml`);
+  assert.equal(issues[0].line, 10);
+  assert.match(issues[0].message, /invalid YAML/);
+});
+
+Deno.test("a large valid recipe reads fast and gives the same recipe as the careful reader", async () => {
+  const steps = Array.from(
+    { length: 800 },
+    (_, i) =>
+      `  - {idx: ${i + 1}, name: s${i + 1}, type: shell, run: "echo '{}'", ` +
+      `permissions: {run: [sh]}, x-note: generated}`,
+  );
+  const text = "test_meta: {test_id: T, tester: t, description: d}\nsteps:\n" + steps.join("\n");
+  assert.equal(parseYaml(text, "big.yaml").fast, true);
+  const dir = await tempTree({ "big.yaml": text });
+  const recipe = await loadRecipe(`${dir}/big.yaml`);
+  assert.equal(recipe.steps.length, 800);
+  assert.equal(recipe.steps[799].name, "s800");
+  assert.deepEqual(recipe.steps, validateRecipe(parseYamlCarefully(text, "big.yaml")).steps);
+  assert.deepEqual(recipe.locate(["steps", 799, "name"]), { line: 802, col: 22 });
 });
