@@ -68,8 +68,16 @@ export function grantLinkChecker(
     }
     return out;
   };
-  return (grant) =>
-    _cached(verdicts, JSON.stringify([grant.read, grant.write]), () => check(grant));
+  const byGrant = new WeakMap<Deno.PermissionOptionsObject, Promise<LinkProblem[]>>();
+  return (grant) => {
+    // steps with the same permissions block share one grant object (permissions.ts)
+    let verdict = byGrant.get(grant);
+    if (!verdict) {
+      verdict = _cached(verdicts, JSON.stringify([grant.read, grant.write]), () => check(grant));
+      byGrant.set(grant, verdict);
+    }
+    return verdict;
+  };
 }
 
 /**
@@ -85,9 +93,12 @@ export async function grantLinkIssues(
   const check = grantLinkChecker();
   const skip = new Set(refused.map((i) => i.step));
   const issues: Issue[] = [];
+  const verdicts = recipe.steps.map((step) =>
+    step.type !== "deno" || skip.has(step.name) ? [] : check(grants[step.index])
+  );
   for (const step of recipe.steps) {
-    if (step.type !== "deno" || skip.has(step.name)) continue;
-    for (const p of await check(grants[step.index])) {
+    const problems = verdicts[step.index];
+    for (const p of Array.isArray(problems) ? problems : await problems) {
       const path = step.permissions
         ? ["steps", step.index, "permissions", p.kind]
         : ["steps", step.index];

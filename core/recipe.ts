@@ -8,7 +8,13 @@ import { z } from "zod";
 import { type Issue, RecipeValidationError } from "./errors.ts";
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
 import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
-import { parseYaml, parseYamlCarefully, type PathSegment, type YamlSource } from "./yaml_source.ts";
+import {
+  FAST_READER_MIN_CHARS,
+  parseYaml,
+  parseYamlCarefully,
+  type PathSegment,
+  type YamlSource,
+} from "./yaml_source.ts";
 import { didYouMean } from "./suggest.ts";
 import { typedStep, typeFieldIssues } from "./step_types.ts";
 import { isolationIssues } from "./isolation.ts";
@@ -227,7 +233,10 @@ export interface LoadRecipeOptions {
 export async function loadRecipe(file: string, options: LoadRecipeOptions = {}): Promise<Recipe> {
   const bytes = await readRecipeBytes(file, options.maxBytes ?? DEFAULT_MAX_RECIPE_BYTES);
   const text = decodeUtf8(bytes, file);
-  const source = parseYaml(text, file);
+  const fastReader = text.length >= FAST_READER_MIN_CHARS
+    ? (await import("./yaml_fast.ts")).fastYamlValue // loaded only for large files
+    : undefined;
+  const source = parseYaml(text, file, { fastReader });
   try {
     return validateRecipe(source);
   } catch (err) {

@@ -18,7 +18,6 @@ import {
   type YAMLMap,
 } from "yaml";
 import { type Issue, RecipeSyntaxError } from "./errors.ts";
-import { fastYamlValue } from "./yaml_fast.ts";
 
 /**
  * At most this many nodes may be produced by expanding aliases ("billion laughs" guard). Each
@@ -51,26 +50,31 @@ export interface YamlSource {
 type Pos = (offset: number) => { line: number; col: number };
 
 /**
- * Files at least this long (in UTF-16 units) go to the fast reader. Hand-written recipes are
- * far shorter and always get the careful reader: js-yaml accepts some malformed YAML that
- * npm:yaml refuses (see core/yaml_fast.ts); generated recipes, where reading time matters (a
- * 100k-step file reads in 0.8 s instead of 10 s), come from serializers that do not write it.
+ * Files at least this long (in UTF-16 units) go to the fast reader (`core/yaml_fast.ts`; the
+ * caller loads it only then). Hand-written recipes are far shorter and always get the careful
+ * reader: js-yaml accepts some malformed YAML that npm:yaml refuses; generated recipes, where
+ * reading time matters (a 100k-step file reads in 0.8 s instead of 10 s), come from serializers
+ * that do not write it.
  */
 export const FAST_READER_MIN_CHARS = 64 * 1024;
 
+/** A reader that returns a value for the texts it is sure of, `undefined` for the rest. */
+export type FastReader = (text: string) => { value: unknown } | undefined;
+
 /**
- * Parses YAML text into a value, rejecting duplicate keys, custom tags and alias bombs. A large
- * file in plain YAML takes the fast reader; positions then come from the careful one, built on
- * first use (only errors and warnings ask for them), which also throws its RecipeSyntaxError
- * there if it refuses the text. `fast` tells the caller which reader answered.
+ * Parses YAML text into a value, rejecting duplicate keys, custom tags and alias bombs. With a
+ * `fastReader` that takes the text, positions come from the careful reader, built on first use
+ * (only errors and warnings ask for them), which also throws its RecipeSyntaxError there if it
+ * refuses the text. `fast` tells the caller which reader answered.
  */
 export function parseYaml(
   text: string,
   file: string,
-  options: { fastMinChars?: number } = {},
+  options: { fastReader?: FastReader } = {},
 ): YamlSource & { fast: boolean } {
-  const big = text.length >= (options.fastMinChars ?? FAST_READER_MIN_CHARS);
-  const fast = big && !NON_PRINTABLE.test(text) ? fastYamlValue(text) : undefined;
+  const fast = options.fastReader && !NON_PRINTABLE.test(text)
+    ? options.fastReader(text)
+    : undefined;
   if (!fast) return { ...parseYamlCarefully(text, file), fast: false };
   let careful: YamlSource | undefined;
   return {

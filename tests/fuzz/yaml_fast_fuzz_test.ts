@@ -141,7 +141,7 @@ Deno.test("a generated 1,000-step recipe takes the fast reader with the careful 
   const text = lines.join("\n") + "\n";
   assert.ok(text.length > 64 * 1024);
   assert.ok(agrees(text));
-  assert.equal(parseYaml(text, "g.yaml").fast, true);
+  assert.equal(parseYaml(text, "g.yaml", { fastReader: fastYamlValue }).fast, true);
 });
 
 Deno.test("features where the readers could differ go to the careful reader", () => {
@@ -165,11 +165,11 @@ Deno.test("features where the readers could differ go to the careful reader", ()
   for (const [text, error] of cases) {
     assert.equal(fastYamlValue(text), undefined, `fast reader took ${JSON.stringify(text)}`);
     if (error === undefined) {
-      const source = parseYaml(text, "f.yaml", { fastMinChars: 0 });
+      const source = parseYaml(text, "f.yaml", { fastReader: fastYamlValue });
       assert.deepEqual(source.value, parseYamlCarefully(text, "f.yaml").value);
     } else {
       assert.throws(
-        () => parseYaml(text, "f.yaml", { fastMinChars: 0 }),
+        () => parseYaml(text, "f.yaml", { fastReader: fastYamlValue }),
         (err: RecipeSyntaxError) => {
           assert.match(err.issues.map((i) => i.message).join("\n"), error);
           return true;
@@ -177,7 +177,7 @@ Deno.test("features where the readers could differ go to the careful reader", ()
       );
     }
   }
-  const proto = parseYaml("__proto__: {polluted: 1}\n", "f.yaml", { fastMinChars: 0 })
+  const proto = parseYaml("__proto__: {polluted: 1}\n", "f.yaml", { fastReader: fastYamlValue })
     .value as object;
   assert.ok(Object.hasOwn(proto, "__proto__"));
   assert.equal(({} as { polluted?: number }).polluted, undefined);
@@ -185,7 +185,7 @@ Deno.test("features where the readers could differ go to the careful reader", ()
 
 Deno.test("a value read fast still gets positions: the careful reader runs on first locate()", () => {
   const text = "a: 1\nsteps:\n  - name: x\n    idx: 2\n";
-  const source = parseYaml(text, "f.yaml", { fastMinChars: 0 });
+  const source = parseYaml(text, "f.yaml", { fastReader: fastYamlValue });
   assert.equal(source.fast, true);
   assert.deepEqual(source.locate(["steps", 0, "idx"]), { line: 4, col: 10 });
   assert.deepEqual(source.locate(["steps", 0, "idx"], "key"), { line: 4, col: 5 });
