@@ -30,8 +30,9 @@ const CORE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/
 
 /**
  * Text the two readers were seen to read differently (found by the fuzz test): `---` after
- * indentation or a `...` line (plain text or an end marker to npm:yaml, markers to js-yaml), a tab in a line's
- * indentation (npm:yaml refuses it), and block scalars with an explicit indentation indicator.
+ * indentation and `...` lines (plain text or an end marker to npm:yaml, markers to js-yaml), a
+ * tab in a line's indentation (npm:yaml refuses it), and block scalars with an explicit
+ * indentation indicator.
  */
 const CAREFUL_TEXT = /^[ \t]+---|^[ \t]*\.\.\.|^ *\t|[|>][-+]?[0-9]/m;
 
