@@ -9,6 +9,11 @@ import type { RunMeta } from "./run_meta.ts";
 /** Final status of a step. */
 export type StepStatus = "ok" | "cached" | "failed" | "skipped" | "timeout" | "cancelled";
 
+/** Step counts by status, all 0: what a run or report starts counting from. */
+export function zeroCounts(): Record<StepStatus, number> {
+  return { ok: 0, cached: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0 };
+}
+
 /** Whether a step succeeded (ran ok, or replayed from the cache). */
 export function succeeded(status: StepStatus): boolean {
   return status === "ok" || status === "cached";

@@ -11,7 +11,7 @@ import { type Fingerprint, fingerprint } from "./fingerprint.ts";
 import { Context, type ContextDelta } from "./context.ts";
 import { type Envelope, fail } from "./envelope.ts";
 import { UsageError } from "./errors.ts";
-import type { AttemptRecord, EventSink, StepStatus } from "./events.ts";
+import { type AttemptRecord, type EventSink, type StepStatus, zeroCounts } from "./events.ts";
 import { stepExecutor } from "./executors/by_type.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Journal } from "./journal.ts";
@@ -143,14 +143,7 @@ class _Run {
   #plan: Plan;
   #context: Context;
   #start = performance.now();
-  #counts: Record<StepStatus, number> = {
-    ok: 0,
-    cached: 0,
-    failed: 0,
-    skipped: 0,
-    timeout: 0,
-    cancelled: 0,
-  };
+  #counts: Record<StepStatus, number> = zeroCounts();
   #steps: StepResult[] = [];
   /** Key → steps of this run that committed it (for fail_on_conflict). */
   #writers = new Map<string, string[]>();

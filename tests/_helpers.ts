@@ -163,3 +163,12 @@ export function assertFailed(result: InvokeResult, step: string, ...reasonParts:
   assert.ok(!result.envelope.reason.includes("\n    at "), "reason holds a stack trace");
   assert.deepEqual(result.delta, { writes: [] });
 }
+
+/**
+ * The per-status step counts of a run result (`json.steps`, `counts`) with every status not given
+ * at 0. Written out here, not taken from core, so a status core forgets to count still fails.
+ */
+export function stepCounts(counts: Partial<Record<StepCountKey, number>>) {
+  return { ok: 0, cached: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0, ...counts };
+}
+type StepCountKey = "ok" | "cached" | "failed" | "skipped" | "timeout" | "cancelled";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { orch, tempTree } from "./_helpers.ts";
+import { orch, stepCounts, tempTree } from "./_helpers.ts";
 import { consoleView, type ConsoleViewOptions } from "../core/cli/console_view.ts";
 import type { RunEvent, StepStatus } from "../core/events.ts";
 import { fail, ok } from "../core/envelope.ts";
@@ -44,7 +44,7 @@ const ev = {
     at,
     status,
     durationMs: 1500,
-    counts: { ok: 0, cached: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0, ...counts },
+    counts: stepCounts(counts),
   }),
 };
 

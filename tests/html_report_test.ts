@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { decodeHTML } from "entities";
 import { renderHtml } from "../core/reports/html.ts";
 import type { RunReport } from "../core/reports/model.ts";
-import { orch, REPO, tempTree } from "./_helpers.ts";
+import { orch, REPO, stepCounts, tempTree } from "./_helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = `${REPO}/tests/artifacts`;
@@ -220,7 +220,7 @@ function fixture(): RunReport {
     status: "running",
     startedAt: t(0),
     durationMs: 1000,
-    counts: { ok: 1, cached: 1, failed: 0, skipped: 0, timeout: 0, cancelled: 0 },
+    counts: stepCounts({ ok: 1, cached: 1 }),
     steps: [
       {
         ...base,

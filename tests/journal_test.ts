@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type CliRun, orch, orchCommand, REPO, tempTree } from "./_helpers.ts";
+import { type CliRun, orch, orchCommand, REPO, stepCounts, tempTree } from "./_helpers.ts";
 import { Context } from "../core/context.ts";
 import { Journal, type JournalRecord, replayJournal } from "../core/journal.ts";
 import { ok } from "../core/envelope.ts";
@@ -61,6 +61,17 @@ const chain = (flag?: string): PutStep[] => [
   { name: "c", key: "j.c_v1", value: 100, from: ["j.b_v1"] },
   { name: "d", key: "j.d_v1", value: 1000, depends_on: [] },
 ];
+
+/** A run of `chain` whose step b fails while the file `flag` exists (exit 1). */
+async function failingChainRun(): Promise<{ dir: string; flag: string; failed: CliRun }> {
+  const dir = await tempTree();
+  const flag = `${dir}/broken`;
+  await Deno.writeTextFile(flag, "");
+  await Deno.writeTextFile(`${dir}/r.yaml`, recipeYaml(chain(flag), dir));
+  const failed = await orchIn(dir, "run", "r.yaml");
+  assert.equal(failed.code, 1, failed.stderr);
+  return { dir, flag, failed };
+}
 
 Deno.test("orch run writes a run directory: journal, context.json and run.json, atomically", async () => {
   const dir = await tempTree({ "r.yaml": recipeYaml(chain()) });
@@ -238,12 +249,7 @@ Deno.test("orch show counts commits from the journal when run.json is the one fr
 });
 
 Deno.test("resume after a failure runs only the rest and ends with the uninterrupted context", async () => {
-  const dir = await tempTree();
-  const flag = `${dir}/broken`;
-  await Deno.writeTextFile(flag, "");
-  await Deno.writeTextFile(`${dir}/r.yaml`, recipeYaml(chain(flag), dir));
-  const failed = await orchIn(dir, "run", "r.yaml");
-  assert.equal(failed.code, 1, failed.stderr);
+  const { dir, flag, failed } = await failingChainRun();
   assert.equal(failed.json.step, "b");
   assert.equal(failed.json.resume, `orch run --resume ${failed.json.run_id}`);
   const before = commitsOf(await records(failed.json.run_dir as string));
@@ -256,14 +262,7 @@ Deno.test("resume after a failure runs only the rest and ends with the uninterru
   const commits = commitsOf(recs);
   assert.equal(new Set(commits).size, commits.length, "no step committed twice");
   assert.deepEqual(commits.sort(), ["a", "b", "c", "d"]);
-  assert.deepEqual(resumed.json.steps, {
-    ok: 4 - before.length,
-    cached: 0,
-    failed: 0,
-    skipped: 0,
-    timeout: 0,
-    cancelled: 0,
-  }, "only the rest ran");
+  assert.deepEqual(resumed.json.steps, stepCounts({ ok: 4 - before.length }), "only the rest ran");
   const whole = await orchIn(dir, "run", "r.yaml");
   assert.equal(whole.code, 0, whole.stderr);
   const ctx = (r: CliRun) =>
@@ -279,12 +278,7 @@ Deno.test("resume after a failure runs only the rest and ends with the uninterru
 });
 
 Deno.test("resume refuses a changed recipe (exit 2, naming it) unless --force", async () => {
-  const dir = await tempTree();
-  const flag = `${dir}/broken`;
-  await Deno.writeTextFile(flag, "");
-  await Deno.writeTextFile(`${dir}/r.yaml`, recipeYaml(chain(flag), dir));
-  const failed = await orchIn(dir, "run", "r.yaml");
-  assert.equal(failed.code, 1, failed.stderr);
+  const { dir, failed } = await failingChainRun();
   await Deno.writeTextFile(`${dir}/r.yaml`, recipeYaml(chain(), dir)); // the fix is in the recipe
   const refused = await orchIn(dir, "run", "--resume", failed.json.run_id as string);
   assert.equal(refused.code, 2, refused.stderr);

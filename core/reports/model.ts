@@ -7,7 +7,7 @@
  */
 import type { ContextJson } from "../context.ts";
 import type { Envelope } from "../envelope.ts";
-import type { StepStatus } from "../events.ts";
+import { type StepStatus, zeroCounts } from "../events.ts";
 import { type JournalRecord, replayJournal } from "../journal.ts";
 import { pidAlive } from "../run_lock.ts";
 import type { RunMetaStep } from "../run_meta.ts";
@@ -191,14 +191,7 @@ function _end(
 }
 
 function _counts(steps: ReportStep[]): Record<StepStatus, number> {
-  const counts: Record<StepStatus, number> = {
-    ok: 0,
-    cached: 0,
-    failed: 0,
-    skipped: 0,
-    timeout: 0,
-    cancelled: 0,
-  };
+  const counts = zeroCounts();
   for (const s of steps) if (s.status !== "not-run" && s.status !== "running") counts[s.status]++;
   return counts;
 }
