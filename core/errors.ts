@@ -35,6 +35,51 @@ export interface Issue extends Where {
   message: string;
 }
 
+/** Formats a path as `steps[2].module`; keys that are not plain names are quoted: `args["a.b"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (!/^[A-Za-z_$][\w$-]*$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
+    else out += out === "" ? String(seg) : `.${String(seg)}`;
+  }
+  return out || "(root)";
+}
+
+/** A recipe file as issues need it: its path and where a field path sits in it. */
+export interface Located {
+  /** Path of the recipe file. */
+  file: string;
+  /** Line and column (1-based) of the field at `path`, or of its closest existing ancestor. */
+  locate(path: readonly (string | number)[], at?: "key" | "value"): { line: number; col: number };
+}
+
+/** An issue at a field path of a recipe: file:line:col, the path as text, and the step if any. */
+export function issueAt(
+  recipe: Located,
+  path: readonly (string | number)[],
+  message: string,
+  step?: string,
+): Issue {
+  return {
+    file: recipe.file,
+    ...recipe.locate(path),
+    path: formatPath(path),
+    ...(step === undefined ? {} : { step }),
+    message,
+  };
+}
+
+/** An issue at `path` inside a step (`["args", "src"]`; `[]` for the step itself). */
+export function stepIssue(
+  recipe: Located,
+  step: { index: number; name: string },
+  path: readonly (string | number)[],
+  message: string,
+): Issue {
+  return issueAt(recipe, ["steps", step.index, ...path], message, step.name);
+}
+
 /** Base class of every orch error. */
 export class OrchError extends Error {
   /** Exit code the CLI ends with for this error. */

@@ -13,9 +13,9 @@
  * need no `run` grant.
  */
 import { basename, resolve } from "node:path";
-import type { Issue } from "./errors.ts";
+import { type Issue, stepIssue } from "./errors.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
-import { formatPath, type PythonStep, type Recipe, type ShellStep } from "./recipe.ts";
+import type { PythonStep, Recipe, ShellStep } from "./recipe.ts";
 
 /** The target of an external step, or undefined after pushing its issues. */
 export async function externalTarget(
@@ -37,16 +37,8 @@ export async function externalTarget(
     };
   }
   const found: Issue[] = [];
-  const issue = (field: string, message: string) => {
-    const path = ["steps", step.index, field];
-    found.push({
-      file: recipe.file,
-      ...recipe.locate(path),
-      path: formatPath(path),
-      step: step.name,
-      message,
-    });
-  };
+  const issue = (field: string, message: string) =>
+    found.push(stepIssue(recipe, step, [field], message));
   const field = step.script !== undefined ? "script" : "run";
   const executable = step.script !== undefined ? resolve(baseDir, step.script) : "/bin/sh";
   const names = step.script !== undefined

@@ -47,6 +47,7 @@ import { fileURLToPath } from "node:url";
 import type { JsonValue } from "./json_safe.ts";
 import { NO_INPUTS, type Step } from "./recipe.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
+import { memo } from "./memo.ts";
 
 /** A step's fingerprint: one hash and the named parts it is made of. */
 export interface Fingerprint {
@@ -136,10 +137,7 @@ function _memo(
   target: AttemptTarget,
   compute: () => Promise<string>,
 ): Promise<string> {
-  if (!sources || target.type !== "deno") return compute();
-  let hash = sources.get(target.moduleUrl);
-  if (!hash) sources.set(target.moduleUrl, hash = compute());
-  return hash;
+  return sources && target.type === "deno" ? memo(sources, target.moduleUrl, compute) : compute();
 }
 
 /** What an explicit cache_key is combined with: which module runs, not its source. */
@@ -270,8 +268,6 @@ let _nodeCrypto: Promise<typeof import("node:crypto")> | undefined;
 
 /** sha256 of a step type or function name: few distinct values, hashed once each per process. */
 function _nameHash(name: string): Promise<string> {
-  let hash = _nameHashes.get(name);
-  if (!hash) _nameHashes.set(name, hash = sha256(name));
-  return hash;
+  return memo(_nameHashes, name, () => sha256(name));
 }
 const _nameHashes = new Map<string, Promise<string>>();

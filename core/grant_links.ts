@@ -17,8 +17,9 @@
  * than MAX_SCAN_ENTRIES entries is refused as too big to check.
  */
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { formatPath, type Recipe } from "./recipe.ts";
-import type { Issue } from "./errors.ts";
+import type { Recipe } from "./recipe.ts";
+import { type Issue, stepIssue } from "./errors.ts";
+import { memo } from "./memo.ts";
 
 /** How many entries one granted directory may hold before it is refused as too big to check. */
 export const MAX_SCAN_ENTRIES = 50_000;
@@ -52,7 +53,7 @@ export function grantLinkChecker(
 ): (grant: Deno.PermissionOptionsObject) => Promise<LinkProblem[]> {
   const scans = new Map<string, Promise<Scan>>();
   const verdicts = new Map<string, Promise<LinkProblem[]>>();
-  const scan = (dir: string) => _cached(scans, dir, () => _scan(dir, maxEntries));
+  const scan = (dir: string) => memo(scans, dir, () => _scan(dir, maxEntries));
   const check = async (grant: Deno.PermissionOptionsObject) => {
     const out: LinkProblem[] = [];
     for (const kind of ["read", "write"] as const) {
@@ -68,16 +69,14 @@ export function grantLinkChecker(
     }
     return out;
   };
-  const byGrant = new WeakMap<Deno.PermissionOptionsObject, Promise<LinkProblem[]>>();
-  return (grant) => {
-    // steps with the same permissions block share one grant object (permissions.ts)
-    let verdict = byGrant.get(grant);
-    if (!verdict) {
-      verdict = _cached(verdicts, JSON.stringify([grant.read, grant.write]), () => check(grant));
-      byGrant.set(grant, verdict);
-    }
-    return verdict;
-  };
+  // steps with the same permissions block share one grant object (permissions.ts)
+  const byGrant = new Map<Deno.PermissionOptionsObject, Promise<LinkProblem[]>>();
+  return (grant) =>
+    memo(
+      byGrant,
+      grant,
+      () => memo(verdicts, JSON.stringify([grant.read, grant.write]), () => check(grant)),
+    );
 }
 
 /**
@@ -99,16 +98,8 @@ export async function grantLinkIssues(
   for (const step of recipe.steps) {
     const problems = verdicts[step.index];
     for (const p of Array.isArray(problems) ? problems : await problems) {
-      const path = step.permissions
-        ? ["steps", step.index, "permissions", p.kind]
-        : ["steps", step.index];
-      issues.push({
-        file: recipe.file,
-        ...recipe.locate(path),
-        path: formatPath(path),
-        step: step.name,
-        message: `step "${step.name}" ${p.message}; ${p.hint}`,
-      });
+      const path = step.permissions ? ["permissions", p.kind] : [];
+      issues.push(stepIssue(recipe, step, path, `step "${step.name}" ${p.message}; ${p.hint}`));
     }
   }
   return issues;
@@ -201,10 +192,4 @@ async function _realOrSelf(path: string): Promise<string> {
 function _inside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || !(rel === ".." || rel.startsWith("../") || isAbsolute(rel));
-}
-
-function _cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  let hit = map.get(key);
-  if (!hit) map.set(key, hit = make());
-  return hit;
 }

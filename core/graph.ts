@@ -5,10 +5,10 @@
  * cycles, gives a topological order stable by idx, and renders the graph as Mermaid or DOT.
  * Linear time and no recursion, so 100k-step recipes are fine. Does not run anything.
  */
-import { type Issue, RecipeValidationError } from "./errors.ts";
+import { type Issue, RecipeValidationError, stepIssue } from "./errors.ts";
 import { MinHeap } from "./min_heap.ts";
 import type { Plan } from "./plan.ts";
-import { formatPath, type Recipe, type Step } from "./recipe.ts";
+import type { Recipe, Step } from "./recipe.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** A recipe's resolved dependencies. */
@@ -42,16 +42,7 @@ interface Edge {
 export function buildGraph(recipe: Recipe): Graph {
   const steps = recipe.steps;
   const issues: Issue[] = [];
-  const issue: IssueAt = (step, path, message) => {
-    const full = ["steps", step.index, ...path];
-    return {
-      file: recipe.file,
-      ...recipe.locate(full),
-      path: formatPath(full),
-      step: step.name,
-      message,
-    };
-  };
+  const issue: IssueAt = (step, path, message) => stepIssue(recipe, step, path, message);
   const position = new Map(steps.map((s, i) => [s.name, i]));
   const edges = steps.map((step, i) =>
     _edges(steps, position, i, (path, message) => issues.push(issue(step, path, message)))

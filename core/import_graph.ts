@@ -27,6 +27,7 @@
  */
 import { init, parse } from "es-module-lexer";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { memo } from "./memo.ts";
 
 /** Why a module's import graph is refused: which file imports what, where, and why not. */
 export interface ImportProblem {
@@ -70,8 +71,7 @@ export function importChecker(roots: string[], trusted: string): ImportChecker {
   const edges = new Map<string, Promise<{ edges: Edge[]; source: string } | string>>();
   const reals = new Map<string, Promise<string | undefined>>();
   const verdicts = new Map<string, Promise<ImportProblem | undefined>>();
-  const realOf = (url: string) =>
-    _cached(reals, url, () => Promise.resolve(_real(fromFileUrl(url))));
+  const realOf = (url: string) => memo(reals, url, () => Promise.resolve(_real(fromFileUrl(url))));
   const inside = (p: string, dirs: string[]) => dirs.some((d) => p === d || p.startsWith(d + "/"));
   const shownRoots = roots.join(", ");
 
@@ -83,7 +83,7 @@ export function importChecker(roots: string[], trusted: string): ImportChecker {
       if (seen.has(url)) continue;
       seen.add(url);
       const file = (await realOf(url)) ?? fromFileUrl(url);
-      const lexed = await _cached(edges, url, () => _edges(url, file));
+      const lexed = await memo(edges, url, () => _edges(url, file));
       if (typeof lexed === "string") {
         return { file, line: 1, col: 1, why: lexed };
       }
@@ -105,7 +105,7 @@ export function importChecker(roots: string[], trusted: string): ImportChecker {
     }
     return undefined;
   }
-  return (moduleUrl) => _cached(verdicts, moduleUrl, () => walk(moduleUrl));
+  return (moduleUrl) => memo(verdicts, moduleUrl, () => walk(moduleUrl));
 }
 
 /** The imports of one module, classified; or why it cannot be checked. */
@@ -210,10 +210,4 @@ function _real(path: string): string | undefined {
   } catch {
     return path; // embedded files of a compiled binary (already normalised: it came from a URL)
   }
-}
-
-function _cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  let hit = map.get(key);
-  if (!hit) map.set(key, hit = make());
-  return hit;
 }

@@ -29,9 +29,10 @@
  */
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { z } from "zod";
-import { type Issue, UsageError } from "./errors.ts";
+import { type Issue, issueAt, UsageError } from "./errors.ts";
 // Type-only: recipe.ts imports this module's schema at load time.
 import type { Recipe } from "./recipe.ts";
+import { memo } from "./memo.ts";
 
 /** One permission kind. */
 export type PermissionKind = "read" | "write" | "net" | "env" | "run" | "ffi" | "sys";
@@ -154,24 +155,13 @@ export function checkGrants(
   const issues: Issue[] = [];
   const report = (at: (string | number)[], who: string, step?: string) => (p: GrantProblem) => {
     const path = [...at, "permissions", p.kind, ...(p.index === undefined ? [] : [p.index])];
-    issues.push({
-      file: recipe.file,
-      ...recipe.locate(path),
-      path: _formatPath(path),
-      ...(step ? { step } : {}),
-      message: `${who} ${p.message}`,
-    });
+    issues.push(issueAt(recipe, path, `${who} ${p.message}`, step));
   };
   // What this process holds does not change while a recipe is checked: ask once per descriptor
   // (an op call each; 100k steps made 600k of them).
   const ask = options.query ?? ((d) => Deno.permissions.querySync(d));
   const held = new Map<string, Deno.PermissionStatus>();
-  const query: PermissionQuery = (d) => {
-    const key = JSON.stringify(d);
-    let status = held.get(key);
-    if (!status) held.set(key, status = ask(d));
-    return status;
-  };
+  const query: PermissionQuery = (d) => memo(held, JSON.stringify(d), () => ask(d));
   if (recipe.permissions) {
     computeGrant(recipe.permissions, { ...options, query }).problems.forEach(
       report([], "the recipe"),
@@ -180,13 +170,11 @@ export function checkGrants(
   // Steps with the same block get the same grant (generated recipes repeat one block).
   const computed = new Map<string, GrantResult>();
   const grants = recipe.steps.map((step) => {
-    const block = JSON.stringify(step.permissions ?? null);
-    let result = computed.get(block);
-    if (!result) {
-      result = computeGrant(step.permissions, { ...options, query, recipe: recipe.permissions });
-      computed.set(block, result);
-    }
-    const { grant, problems } = result;
+    const { grant, problems } = memo(
+      computed,
+      JSON.stringify(step.permissions ?? null),
+      () => computeGrant(step.permissions, { ...options, query, recipe: recipe.permissions }),
+    );
     problems.forEach(report(["steps", step.index], `step "${step.name}"`, step.name));
     return grant;
   });
@@ -371,6 +359,3 @@ function _set(grant: Deno.PermissionOptionsObject, kind: PermissionKind, v: bool
 }
 
 /** `steps[2].permissions.write[0]`: these paths hold only plain names and indices. */
-function _formatPath(path: (string | number)[]): string {
-  return path.map((s) => typeof s === "number" ? `[${s}]` : `.${s}`).join("").slice(1);
-}

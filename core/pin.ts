@@ -12,11 +12,12 @@
  */
 import { dirname, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Issue } from "./errors.ts";
+import { type Issue, stepIssue } from "./errors.ts";
 import { sha256, walkLocalImports } from "./fingerprint.ts";
 import { allowedRoots, ORCH_ROOT } from "./loader.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
-import { formatPath, type Recipe, type Step } from "./recipe.ts";
+import type { Recipe, Step } from "./recipe.ts";
+import { memo } from "./memo.ts";
 
 /** The lock file's name; `orch pin` writes it to the current directory. */
 export const LOCK_FILE = "orch.lock.json";
@@ -79,11 +80,12 @@ export async function pinIssues(check: PinCheck): Promise<Issue[]> {
   if (!checker) return [];
   if (typeof checker === "object") return [checker];
   const issues: Issue[] = [];
+  const imports = new Map<string, Promise<string[]>>(); // generated recipes share modules
   for (const { step, modulePath, target } of check.steps) {
     const field = step.type === "shell" ? "script" : "module";
-    const files = await _loadedFiles(step, modulePath, target, check.baseDir);
+    const files = await _loadedFiles(step, modulePath, target, check.baseDir, imports);
     for (const problem of await checker(files)) {
-      issues.push({ ..._at(check.recipe, step, field), message: problem });
+      issues.push(stepIssue(check.recipe, step, [field], problem));
     }
   }
   return issues;
@@ -114,17 +116,18 @@ async function _checker(
   if (!found) return undefined;
   if ("problem" in found) return { file: found.file, line: 1, col: 1, message: found.problem };
   const roots = await allowedRoots(allowModules, lockDir).catch(() => [] as string[]);
+  // Each file is resolved, read and hashed once, however many steps load it.
+  const verdicts = new Map<string, Promise<{ real: string; problem?: string } | undefined>>();
+  const verdict = (file: string) =>
+    memo(verdicts, file, async () => {
+      const real = await Deno.realPath(file).catch(() => undefined);
+      if (real === undefined || !roots.some((r) => _inside(real, r))) return undefined;
+      return { real, problem: await _pinProblem(real, roots[0], found, lockDir) };
+    });
   return async (files) => {
-    const real = await Promise.all(files.map((f) => Deno.realPath(f).catch(() => undefined)));
-    const inRoots = real.filter((f): f is string =>
-      f !== undefined && roots.some((r) => _inside(f, r))
-    );
-    const problems: string[] = [];
-    for (const path of new Set(inRoots)) {
-      const problem = await _pinProblem(path, roots[0], found, lockDir);
-      if (problem) problems.push(problem);
-    }
-    return problems;
+    const byReal = new Map<string, string | undefined>();
+    for (const v of await Promise.all(files.map(verdict))) if (v) byReal.set(v.real, v.problem);
+    return [...byReal.values()].filter((p): p is string => p !== undefined);
   };
 }
 
@@ -187,14 +190,20 @@ function _keyOf(path: string, builtinRoot: string, lockDir: string) {
     : { section: "modules" as const, key: relative(lockDir, path) };
 }
 
-/** The files a step loads: its module and local imports, its script or its python module. */
+/**
+ * The files a step loads: its module and local imports (walked once per module, kept in
+ * `imports`), its script or its python module.
+ */
 async function _loadedFiles(
   step: Step,
   modulePath: string | undefined,
   target: AttemptTarget | undefined,
   baseDir: string,
+  imports: Map<string, Promise<string[]>>,
 ): Promise<string[]> {
-  if (step.type === "deno" && modulePath) return await _localImports(modulePath);
+  if (step.type === "deno" && modulePath) {
+    return await memo(imports, modulePath, () => _localImports(modulePath));
+  }
   if (step.type === "shell" && step.script !== undefined) return [resolve(baseDir, step.script)];
   if (step.type === "python" && target?.type === "python") {
     return await _pythonFile(target.module, [target.cwd, ...target.pythonPath]);
@@ -259,15 +268,4 @@ function _inside(path: string, root: string): boolean {
 
 function _sorted(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
-}
-
-function _at(recipe: Recipe, step: Step, field: string): Issue {
-  const path = ["steps", step.index, field];
-  return {
-    file: recipe.file,
-    ...recipe.locate(path),
-    path: formatPath(path),
-    step: step.name,
-    message: "",
-  };
 }

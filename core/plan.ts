@@ -4,7 +4,7 @@
  * export and params checked in a Worker, its permissions fixed. Decides what runs, in which
  * order; does not run anything. Collects every problem before failing.
  */
-import { type Issue, RecipeValidationError, StepLoadError } from "./errors.ts";
+import { type Issue, RecipeValidationError, stepIssue, StepLoadError } from "./errors.ts";
 import {
   DEFAULT_INSPECT_TIMEOUT_MS,
   type DenoWorkerExecutor,
@@ -15,7 +15,7 @@ import { exactGrant } from "./executors/worker_pool.ts";
 import type { InspectItem, InspectRequest } from "./worker/protocol.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
 import { type LoaderOptions, moduleResolver, type ResolvedModule } from "./loader.ts";
-import { formatPath, type Recipe, type Step } from "./recipe.ts";
+import type { Recipe, Step } from "./recipe.ts";
 import { checkGrants, type PermissionSpec } from "./permissions.ts";
 import { buildGraph } from "./graph.ts";
 import { pinIssues } from "./pin.ts";
@@ -108,7 +108,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
       });
     } catch (err) {
       if (!(err instanceof StepLoadError)) throw err;
-      issues.push({ ..._where(recipe, step, "module"), message: `${err.message}; ${err.hint}` });
+      issues.push(stepIssue(recipe, step, ["module"], `${err.message}; ${err.hint}`));
       resolved.push(undefined);
       targets.push(undefined);
     }
@@ -156,14 +156,14 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     if (item.problem === "params") {
       for (const p of item.issues) {
         if (templatedAt(step.args, p.path)) continue; // its type is known when the step starts
-        const path = ["steps", step.index, "args", ...p.path];
-        issues.push({
-          file: recipe.file,
-          ...recipe.locate(path),
-          path: formatPath(path),
-          step: step.name,
-          message: `invalid param for step "${step.name}": ${p.message}`,
-        });
+        issues.push(
+          stepIssue(
+            recipe,
+            step,
+            ["args", ...p.path],
+            `invalid param for step "${step.name}": ${p.message}`,
+          ),
+        );
       }
       return;
     }
@@ -171,12 +171,14 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
     const fix = item.problem === "import"
       ? "fix the module so it imports cleanly (run it standalone to see the error)"
       : `export a class extending BaseScriptlet named "${step.function}" from ${module.spec}`;
-    issues.push({
-      ..._where(recipe, step, field),
-      message: `cannot load step "${step.name}": module "${module.spec}" ${
+    issues.push(stepIssue(
+      recipe,
+      step,
+      [field],
+      `cannot load step "${step.name}": module "${module.spec}" ${
         item.problem === "import" ? `failed to import: ${item.message}` : item.message
       }; ${fix}`,
-    });
+    ));
   });
   if (issues.length > 0) {
     // report in file order, not in the order the phases found them
@@ -261,10 +263,4 @@ async function _inspect(
   } finally {
     if (!options.inspector) inspector.close();
   }
-}
-
-/** Where a field of a step sits in the recipe, for issues. */
-export function _where(recipe: Recipe, step: Step, field: string) {
-  const path = ["steps", step.index, field];
-  return { file: recipe.file, ...recipe.locate(path), path: formatPath(path), step: step.name };
 }

@@ -5,7 +5,9 @@
  */
 import { describeFound, valueAt } from "./describe.ts";
 import { z } from "zod";
-import { type Issue, RecipeValidationError } from "./errors.ts";
+import { formatPath, type Issue, RecipeValidationError } from "./errors.ts";
+
+export { formatPath }; // where most modules have always imported it from
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
 import { decodeUtf8, DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "./recipe_file.ts";
 import {
@@ -306,17 +308,6 @@ function _retryPolicy(r: NonNullable<z.infer<typeof StepSchema>["retry"]>): Retr
     maxDelayMs: r.max_delay_sec === undefined ? Infinity : r.max_delay_sec * 1000,
     on: r.on ?? ["error", "timeout"],
   };
-}
-
-/** Formats a path as `steps[2].module`; keys that are not plain names are quoted: `args["a.b"]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const seg of path) {
-    if (typeof seg === "number") out += `[${seg}]`;
-    else if (!/^[A-Za-z_$][\w$-]*$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
-    else out += out === "" ? String(seg) : `.${String(seg)}`;
-  }
-  return out || "(root)";
 }
 
 /** The recipe JSON Schema (draft-07), generated from the zod schema; `x-` keys are allowed. */

@@ -8,7 +8,7 @@
  * `env` permission, or a shell step's inherited environment); nothing here changes what they see.
  * Does not redact what orch was given as input (a `--context` file, the recipe text).
  */
-import { RecipeValidationError } from "./errors.ts";
+import { issueAt, RecipeValidationError } from "./errors.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Recipe } from "./recipe.ts";
 
@@ -88,8 +88,7 @@ export function secretsRedactor(
   const issues = names.flatMap((name, i) => {
     const problem = _problem(name, env, values);
     if (problem === undefined) return [];
-    const where = recipe.locate(["secrets", i]);
-    return [{ file: recipe.file, ...where, path: `secrets[${i}]`, message: problem }];
+    return [issueAt(recipe, ["secrets", i], problem)];
   });
   if (issues.length > 0) throw new RecipeValidationError(issues);
   return redactorFor(values);

@@ -11,7 +11,7 @@
  * shell command line: a value is pasted into it as text, unquoted; pass values through `args`
  * (`$1`, ...) instead when they are not under your control.
  */
-import type { Issue } from "./errors.ts";
+import { type Issue, stepIssue } from "./errors.ts";
 import type { JsonValue } from "./json_safe.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
 import { formatPath, type Recipe, type Step } from "./recipe.ts";
@@ -238,12 +238,5 @@ function _envAllowed(env: Deno.PermissionOptionsObject["env"], name: string): bo
 }
 
 function _issue(recipe: Recipe, step: Step, field: TemplatedField, message: string): Issue {
-  const path = ["steps", step.index, ...field.path];
-  return {
-    file: recipe.file,
-    ...recipe.locate(path),
-    path: formatPath(path),
-    step: step.name,
-    message,
-  };
+  return stepIssue(recipe, step, field.path, message);
 }

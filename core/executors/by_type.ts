@@ -7,6 +7,7 @@
  */
 import { type DenoWorkerExecutor, denoWorkerExecutor } from "./deno_worker.ts";
 import type { Executor, StepAttempt } from "./executor.ts";
+import { memo } from "../memo.ts";
 
 type _Kind = "inline" | "shell" | "python";
 
@@ -23,20 +24,13 @@ export function stepExecutor(): DenoWorkerExecutor {
   const ready: Record<string, Executor> = { deno };
   const loading = new Map<_Kind, Promise<Executor>>();
   let closed = false;
-  const load = (kind: _Kind) => {
-    let found = loading.get(kind);
-    if (!found) {
-      loading.set(
-        kind,
-        found = LOADERS[kind]().then((executor) => {
-          ready[kind] = executor;
-          if (closed) executor.close?.(); // the run ended while it loaded
-          return executor;
-        }),
-      );
-    }
-    return found;
-  };
+  const load = (kind: _Kind) =>
+    memo(loading, kind, () =>
+      LOADERS[kind]().then((executor) => {
+        ready[kind] = executor;
+        if (closed) executor.close?.(); // the run ended while it loaded
+        return executor;
+      }));
   return {
     run: (attempt, signal, onLog) => {
       const kind = _kind(attempt.target);

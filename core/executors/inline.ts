@@ -13,16 +13,13 @@ import { fail } from "../envelope.ts";
 import { describeThrown, invokeScriptlet } from "../invoke.ts";
 import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
 import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import { memo } from "../memo.ts";
 
 /** An executor running deno steps in this process. */
 export function inlineExecutor(): Executor {
   const classes = new Map<string, Promise<ScriptletClass | string>>();
-  const load = (moduleUrl: string, exportName: string) => {
-    const key = `${moduleUrl}#${exportName}`;
-    let found = classes.get(key);
-    if (!found) classes.set(key, found = _load(moduleUrl, exportName));
-    return found;
-  };
+  const load = (moduleUrl: string, exportName: string) =>
+    memo(classes, `${moduleUrl}#${exportName}`, () => _load(moduleUrl, exportName));
   return {
     async run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome> {
       const start = performance.now();
