@@ -62,6 +62,23 @@ export function stepId(recipeFile: string, stepName: string): string {
   return `${recipeFile}#${stepName}`;
 }
 
+/**
+ * The identity of a planned step in the index: `stepId` of its recipe's absolute path (a relative
+ * recipe path is taken from the plan's base directory) and its name.
+ */
+export function planStepId(plan: { recipe: { file: string }; baseDir: string }, step: string) {
+  const file = plan.recipe.file;
+  return stepId(file.startsWith("/") ? file : `${plan.baseDir}/${file}`, step);
+}
+
+/** A stored entry's writes, those it recorded under its step's old name given to `name`. */
+export function replayedWrites(
+  entry: Pick<CacheEntry, "writes" | "step">,
+  name: string,
+): ContextWrite[] {
+  return entry.writes.map((w) => ({ ...w, who: w.who === entry.step ? name : w.who }));
+}
+
 /** Opens the cache under `<stateDir>/cache/`; nothing is created until the first store. */
 export function openCache(stateDir: string, options: CacheOptions = {}): StepCache {
   const dir = join(stateDir, "cache");

@@ -15,7 +15,8 @@
  * and is listed in `pending`; a cached step whose templates or `inputs.ctx` depend on one is
  * `would_hit: null` (undecided).
  */
-import { type StepCache, stepId } from "./cache.ts";
+import { pickKeys } from "./attempt_context.ts";
+import { type CacheEntry, planStepId, replayedWrites, type StepCache } from "./cache.ts";
 import { Context } from "./context.ts";
 import type { Issue } from "./errors.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -125,6 +126,8 @@ class _Simulation {
   #options: DryRunOptions;
   /** Keys a step that would run declares: their values are known only after it ran. */
   #unknown = new Set<string>();
+  /** Module source hashes, computed once per module (as the runner does). */
+  #sources = new Map<string, Promise<string>>();
   #someWouldRun = false;
 
   constructor(plan: Plan, context: Context, options: DryRunOptions) {
@@ -182,25 +185,23 @@ class _Simulation {
       return undecided(unknown.map((k) => `ctx:${k} is written by a step that would run first`));
     }
     const fp = await fingerprint(p, {
-      snapshot: this.#context.snapshot(),
+      snapshot: pickKeys(this.#context, p.step.inputs?.ctx ?? []), // what the runner gives it
+      sources: this.#sources,
       baseDir: this.#plan.baseDir,
     });
     const stored = await cache.lookup(fp.hash);
-    const why = stored ? this.#replay(p, stored.step, stored.writes) : undefined;
+    const why = stored ? this.#replay(p, stored) : undefined;
     if (stored && why === undefined) return { key, would_hit: true, hash: fp.hash };
-    const file = this.#plan.recipe.file;
-    const id = stepId(file.startsWith("/") ? file : `${this.#plan.baseDir}/${file}`, p.step.name);
-    const reasons = why ? [why] : await cache.explainMiss(id, fp.parts);
+    const reasons = why
+      ? [why]
+      : await cache.explainMiss(planStepId(this.#plan, p.step.name), fp.parts);
     return { key, would_hit: false, hash: fp.hash, reasons };
   }
 
   /** Applies a stored result's writes as the runner would; returns why it cannot, or undefined. */
-  #replay(
-    p: PlannedStep,
-    storedAs: string,
-    writes: { key: string; value: JsonValue; who: string }[],
-  ) {
+  #replay(p: PlannedStep, stored: CacheEntry) {
     const name = p.step.name;
+    const writes = replayedWrites(stored, name);
     const missing = p.step.success.ctxHasKeys.filter((k) =>
       !writes.some((w) => w.key === k) && !this.#context.has(k)
     );
@@ -208,9 +209,7 @@ class _Simulation {
       return `the stored result could not be replayed: it lacks ${missing.join(", ")}`;
     }
     try {
-      this.#context.apply({
-        writes: writes.map((w) => ({ ...w, who: w.who === storedAs ? name : w.who })),
-      }, { step: name });
+      this.#context.apply({ writes }, { step: name });
     } catch (err) {
       return `the stored result could not be replayed: ${(err as Error).message}`;
     }

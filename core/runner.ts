@@ -6,7 +6,7 @@
  * never prints.
  */
 import { pickKeys, withContext } from "./attempt_context.ts";
-import { type StepCache, stepId } from "./cache.ts";
+import { planStepId, replayedWrites, type StepCache } from "./cache.ts";
 import { type Fingerprint, fingerprint } from "./fingerprint.ts";
 import { Context, type ContextDelta } from "./context.ts";
 import { type Envelope, fail } from "./envelope.ts";
@@ -252,11 +252,7 @@ class _Run {
     });
     const stored = await this.#cache.lookup(fp.hash);
     if (stored) {
-      // writes recorded under the step's old name are attributed to its current name
-      const writes = stored.writes.map((w) => ({
-        ...w,
-        who: w.who === stored.step ? name : w.who,
-      }));
+      const writes = replayedWrites(stored, name);
       const outcome = { status: "ok" as const, envelope: stored.envelope, delta: { writes } };
       const a = this.#commit(planned, { ...outcome, durationMs: 0 }, [], stepStart);
       if (a.status === "ok") {
@@ -291,8 +287,7 @@ class _Run {
   }
 
   #stepId(step: string): string {
-    const file = this.#plan.recipe.file;
-    return stepId(file.startsWith("/") ? file : `${this.#plan.baseDir}/${file}`, step);
+    return planStepId(this.#plan, step);
   }
 
   /**
