@@ -42,12 +42,13 @@
  *
  * The hash is the sha256 of the canonical JSON of `["orch-fingerprint-1", parts]`.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "./json_safe.ts";
 import { NO_INPUTS, type Step } from "./recipe.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
 import { memo } from "./memo.ts";
+import { shownFrom } from "./paths.ts";
 
 /** A step's fingerprint: one hash and the named parts it is made of. */
 export interface Fingerprint {
@@ -116,12 +117,12 @@ async function _autoParts(
   for (const arg of _strings(step.args as JsonValue)) {
     const path = resolve(baseDir, arg);
     const bytes = await _readFile(path);
-    if (bytes) parts[`file:${_shown(path, baseDir)}`] = await sha256(bytes);
+    if (bytes) parts[`file:${shownFrom(path, baseDir)}`] = await sha256(bytes);
   }
   for (const file of inputs.files) {
     const path = resolve(baseDir, file);
     const bytes = await _readFile(path);
-    parts[`file:${_shown(path, baseDir)}`] = bytes ? await sha256(bytes) : ABSENT;
+    parts[`file:${shownFrom(path, baseDir)}`] = bytes ? await sha256(bytes) : ABSENT;
   }
   for (const key of inputs.ctx) {
     parts[`ctx:${key}`] = Object.hasOwn(snapshot, key)
@@ -237,12 +238,6 @@ async function _readFile(path: string): Promise<Uint8Array | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** `path` relative to `baseDir` when inside it, else absolute. */
-function _shown(path: string, baseDir: string): string {
-  const rel = relative(baseDir, path);
-  return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
 }
 
 /** JSON with object keys sorted at every depth: equal values give equal text. */

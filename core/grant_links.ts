@@ -16,10 +16,11 @@
  * cannot list are skipped (the step cannot list them either); a granted directory holding more
  * than MAX_SCAN_ENTRIES entries is refused as too big to check.
  */
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { Recipe } from "./recipe.ts";
 import { type Issue, stepIssue } from "./errors.ts";
 import { memo } from "./memo.ts";
+import { isInside } from "./paths.ts";
 
 /** How many entries one granted directory may hold before it is refused as too big to check. */
 export const MAX_SCAN_ENTRIES = 50_000;
@@ -120,7 +121,7 @@ function _problems(
       hint: `grant narrower directories (permissions: ${kind}: [data]) instead`,
     }];
   }
-  const out = scan.links.filter((l) => !within.some((w) => _inside(l.target, w)));
+  const out = scan.links.filter((l) => !within.some((w) => isInside(l.target, w)));
   if (out.length === 0) return [];
   const [first] = out;
   const more = out.length > 1 ? ` (and ${out.length - 1} more such links)` : "";
@@ -187,9 +188,4 @@ async function _realOrSelf(path: string): Promise<string> {
   } catch {
     return path;
   }
-}
-
-function _inside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || !(rel === ".." || rel.startsWith("../") || isAbsolute(rel));
 }

@@ -28,6 +28,7 @@
 import { init, parse } from "es-module-lexer";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { memo } from "./memo.ts";
+import { isInside, realFileSync } from "./paths.ts";
 
 /** Why a module's import graph is refused: which file imports what, where, and why not. */
 export interface ImportProblem {
@@ -71,8 +72,9 @@ export function importChecker(roots: string[], trusted: string): ImportChecker {
   const edges = new Map<string, Promise<{ edges: Edge[]; source: string } | string>>();
   const reals = new Map<string, Promise<string | undefined>>();
   const verdicts = new Map<string, Promise<ImportProblem | undefined>>();
-  const realOf = (url: string) => memo(reals, url, () => Promise.resolve(_real(fromFileUrl(url))));
-  const inside = (p: string, dirs: string[]) => dirs.some((d) => p === d || p.startsWith(d + "/"));
+  const realOf = (url: string) =>
+    memo(reals, url, () => Promise.resolve(realFileSync(fromFileUrl(url))));
+  const inside = (p: string, dirs: string[]) => dirs.some((d) => isInside(p, d));
   const shownRoots = roots.join(", ");
 
   async function walk(start: string): Promise<ImportProblem | undefined> {
@@ -193,21 +195,4 @@ function _lineCol(source: string, offset: number): { line: number; col: number }
     lineStart = i + 1;
   }
   return { line, col: offset - lineStart + 1 };
-}
-
-/**
- * The real path of an existing file (a normalised path where realPath is not supported). Sync
- * calls: a graph costs a few of them per file, and each async one costs about 10x more.
- */
-function _real(path: string): string | undefined {
-  try {
-    if (!Deno.statSync(path).isFile) return undefined;
-  } catch {
-    return undefined;
-  }
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path; // embedded files of a compiled binary (already normalised: it came from a URL)
-  }
 }

@@ -6,6 +6,7 @@
  */
 import { StepLoadError, UsageError, type Where } from "./errors.ts";
 import { type ImportChecker, importChecker } from "./import_graph.ts";
+import { isInside, realFileSync, realPathSync, shownFrom } from "./paths.ts";
 
 /** orch's install root: the directory holding main.ts, steps/, recipes/ and data/. */
 export const ORCH_ROOT: string = _dirOf(new URL("../", import.meta.url));
@@ -68,7 +69,7 @@ export async function resolveModule(
 export async function moduleResolver(options: LoaderOptions): Promise<ModuleResolver> {
   const roots = await allowedRoots(options.allowModules ?? [], options.baseDir);
   const found = new Map<string, ResolvedModule>();
-  const imports = importChecker(roots, _realPath(`${ORCH_ROOT}/core`));
+  const imports = importChecker(roots, realPathSync(`${ORCH_ROOT}/core`));
   return async (spec, where = {}) => {
     const hit = found.get(spec);
     if (hit) return hit;
@@ -106,7 +107,7 @@ function _resolve(
   roots: string[],
   where: Where,
 ): ResolvedModule {
-  const rootList = roots.map((r) => _shown(r, baseDir)).join(", ");
+  const rootList = roots.map((r) => shownFrom(r, baseDir)).join(", ");
   const refuse = (why: string, fix: string) =>
     new StepLoadError(`cannot load step${_named(where)}: module "${spec}" ${why}`, where, fix);
 
@@ -126,9 +127,9 @@ function _resolve(
   const candidates = spec.startsWith("/") ? [spec] : [`${ORCH_ROOT}/${spec}`, `${baseDir}/${spec}`];
   let outside: string | undefined;
   for (const c of candidates) {
-    const real = _realFile(c);
+    const real = realFileSync(c);
     if (real === undefined) continue;
-    const root = roots.find((r) => real.startsWith(r.endsWith("/") ? r : r + "/"));
+    const root = roots.find((r) => real !== r && isInside(real, r));
     if (root) return { spec, path: real, url: _fileUrl(real), root };
     outside ??= real; // keep looking: a later candidate may lie inside a root
   }
@@ -139,7 +140,7 @@ function _resolve(
     );
   }
   throw refuse(
-    `was not found (looked in ${candidates.map((c) => _shown(c, baseDir)).join(", ")})`,
+    `was not found (looked in ${candidates.map((c) => shownFrom(c, baseDir)).join(", ")})`,
     "check the spelling; built-in steps live in steps/",
   );
 }
@@ -149,7 +150,7 @@ function _resolve(
  * directory is a usage error, reported once rather than against every step.
  */
 export async function allowedRoots(extra: string[], baseDir: string): Promise<string[]> {
-  const roots = [_realPath(BUILTIN_STEPS_ROOT)];
+  const roots = [realPathSync(BUILTIN_STEPS_ROOT)];
   for (const dir of extra) {
     const abs = dir.startsWith("/") ? dir : `${baseDir}/${dir}`;
     let real: string;
@@ -172,47 +173,12 @@ export async function allowedRoots(extra: string[], baseDir: string): Promise<st
   return roots;
 }
 
-/**
- * The real path of `p` when it is an existing file, else undefined. Sync calls (here and in
- * _realPath): each async one costs about 10x more, and resolving a step takes a few.
- */
-function _realFile(p: string): string | undefined {
-  try {
-    if (!Deno.statSync(p).isFile) return undefined;
-  } catch {
-    return undefined;
-  }
-  return _realPath(p);
-}
-
-function _realPath(p: string): string {
-  try {
-    return Deno.realPathSync(p);
-  } catch {
-    return _normalize(p); // embedded files in a compiled binary may not support realPath
-  }
-}
-
-function _normalize(p: string): string {
-  const out: string[] = [];
-  for (const seg of p.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") out.pop();
-    else out.push(seg);
-  }
-  return "/" + out.join("/");
-}
-
 function _dirOf(url: URL): string {
   return decodeURIComponent(url.pathname).replace(/\/+$/, "");
 }
 
 function _fileUrl(path: string): string {
   return new URL(`file://${path.split("/").map(encodeURIComponent).join("/")}`).href;
-}
-
-function _shown(p: string, baseDir: string): string {
-  return p.startsWith(baseDir + "/") ? p.slice(baseDir.length + 1) : p;
 }
 
 function _named(where: Where): string {

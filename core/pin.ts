@@ -18,6 +18,7 @@ import { allowedRoots, ORCH_ROOT } from "./loader.ts";
 import type { AttemptTarget } from "./executors/executor.ts";
 import type { Recipe, Step } from "./recipe.ts";
 import { memo } from "./memo.ts";
+import { isInside } from "./paths.ts";
 
 /** The lock file's name; `orch pin` writes it to the current directory. */
 export const LOCK_FILE = "orch.lock.json";
@@ -121,7 +122,7 @@ async function _checker(
   const verdict = (file: string) =>
     memo(verdicts, file, async () => {
       const real = await Deno.realPath(file).catch(() => undefined);
-      if (real === undefined || !roots.some((r) => _inside(real, r))) return undefined;
+      if (real === undefined || !roots.some((r) => isInside(real, r))) return undefined;
       return { real, problem: await _pinProblem(real, roots[0], found, lockDir) };
     });
   return async (files) => {
@@ -185,7 +186,7 @@ async function _pinProblem(
 
 /** Which section and key a file is pinned under. */
 function _keyOf(path: string, builtinRoot: string, lockDir: string) {
-  return _inside(path, builtinRoot)
+  return isInside(path, builtinRoot)
     ? { section: "builtin" as const, key: relative(dirname(builtinRoot), path) }
     : { section: "modules" as const, key: relative(lockDir, path) };
 }
@@ -237,7 +238,7 @@ async function _stepFiles(root: string): Promise<string[]> {
       const path = `${dir}/${e.name}`;
       if (e.name.startsWith(".") || SKIPPED_DIRS.has(e.name)) continue;
       const real = await Deno.realPath(path).catch(() => path);
-      if (!_inside(real, root)) continue;
+      if (!isInside(real, root)) continue;
       const info = await Deno.stat(real);
       if (info.isDirectory) await walk(path);
       else if (info.isFile && PINNED.test(e.name)) out.push(real);
@@ -260,10 +261,6 @@ function _parseLock(text: string): Lock | undefined {
     Object.values(o).every((h) => typeof h === "string" && /^[0-9a-f]{64}$/.test(h));
   if (v?.version !== 1 || !hashes(v.builtin) || !hashes(v.modules)) return undefined;
   return v as Lock;
-}
-
-function _inside(path: string, root: string): boolean {
-  return path.startsWith(root.endsWith("/") ? root : root + "/");
 }
 
 function _sorted(o: Record<string, string>): Record<string, string> {
