@@ -80,6 +80,11 @@ export function stepIssue(
   return issueAt(recipe, ["steps", step.index, ...path], message, step.name);
 }
 
+/** Issues in file order, by line then column (a stable sort: one place keeps its order). */
+export function byPosition(issues: Issue[]): Issue[] {
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
 /** Base class of every orch error. */
 export class OrchError extends Error {
   /** Exit code the CLI ends with for this error. */

@@ -5,7 +5,7 @@
  * cycles, gives a topological order stable by idx, and renders the graph as Mermaid or DOT.
  * Linear time and no recursion, so 100k-step recipes are fine. Does not run anything.
  */
-import { type Issue, RecipeValidationError, stepIssue } from "./errors.ts";
+import { byPosition, type Issue, RecipeValidationError, stepIssue } from "./errors.ts";
 import { MinHeap } from "./min_heap.ts";
 import type { Plan } from "./plan.ts";
 import type { Recipe, Step } from "./recipe.ts";
@@ -52,8 +52,7 @@ export function buildGraph(recipe: Recipe): Graph {
     for (const cycle of _cycles(edges)) issues.push(_cycleIssue(recipe, edges, cycle, issue));
   }
   if (issues.length > 0) {
-    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-    throw new RecipeValidationError(issues);
+    throw new RecipeValidationError(byPosition(issues));
   }
   return {
     deps: new Map(steps.map((s, i) => [s.name, edges[i].map((e) => steps[e.to].name)])),

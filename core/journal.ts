@@ -9,11 +9,14 @@ import { Context, type ContextJson, type ContextWrite } from "./context.ts";
 import { writeFileAtomic } from "./context_file.ts";
 import type { Envelope } from "./envelope.ts";
 import { UsageError } from "./errors.ts";
-import type { AttemptRecord, RunEvent, StepStatus } from "./events.ts";
+import { type AttemptRecord, type RunEvent, type StepStatus, succeeded } from "./events.ts";
 import { takeLock } from "./run_lock.ts";
 import { runDirError } from "./run_dir_error.ts";
 import type { RunMeta } from "./run_meta.ts";
 import { OutputTails } from "./output_tail.ts";
+
+/** One encoder for every record (one is made per call otherwise). */
+const ENCODER = new TextEncoder();
 
 /** One line of `journal.jsonl`. */
 export type JournalRecord =
@@ -232,7 +235,7 @@ export class Journal {
       this.#started = new Date(record.at);
     }
     if (this.#broken) throw this.#broken;
-    const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+    const bytes = ENCODER.encode(JSON.stringify(record) + "\n");
     try {
       for (let n = 0; n < bytes.length;) n += this.#file.writeSync(bytes.subarray(n));
     } catch (err) {
@@ -386,7 +389,7 @@ const _RECORD: {
   "cache-miss": () => {},
   "step-retry": () => {},
   "step-end": (j, e) => {
-    if (e.status === "ok" || e.status === "cached") return; // its step-commit record says it all
+    if (succeeded(e.status)) return; // its step-commit record says it all
     j.append({
       kind: "step-end",
       at: e.at.toISOString(),

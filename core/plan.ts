@@ -4,7 +4,13 @@
  * export and params checked in a Worker, its permissions fixed. Decides what runs, in which
  * order; does not run anything. Collects every problem before failing.
  */
-import { type Issue, RecipeValidationError, stepIssue, StepLoadError } from "./errors.ts";
+import {
+  byPosition,
+  type Issue,
+  RecipeValidationError,
+  stepIssue,
+  StepLoadError,
+} from "./errors.ts";
 import {
   DEFAULT_INSPECT_TIMEOUT_MS,
   type DenoWorkerExecutor,
@@ -21,6 +27,7 @@ import { buildGraph } from "./graph.ts";
 import { pinIssues } from "./pin.ts";
 import { grantLinkIssues } from "./grant_links.ts";
 import { templatedAt, templateIssues } from "./step_templates.ts";
+import { memo } from "./memo.ts";
 
 /** A step ready to run. */
 export interface PlannedStep {
@@ -89,10 +96,11 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
   const resolved: (ResolvedModule | undefined)[] = [];
   const targets: (AttemptTarget | undefined)[] = [];
   const resolve = await moduleResolver(options);
+  let external: typeof import("./external_target.ts") | undefined; // loaded by shell/python
   for (const [i, step] of recipe.steps.entries()) {
     if (step.type !== "deno") {
       resolved.push(undefined);
-      const { externalTarget } = await import("./external_target.ts"); // loaded by shell/python
+      const { externalTarget } = external ??= await import("./external_target.ts");
       targets.push(await externalTarget(step, grants[i], recipe, options.baseDir, issues));
       continue;
     }
@@ -126,9 +134,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
   });
   if (pinned.length > 0) { // never import a module that fails its pin, not even to inspect it
     issues.push(...pinned);
-    throw new RecipeValidationError(
-      issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0)),
-    );
+    throw new RecipeValidationError(byPosition(issues));
   }
   const toInspect = recipe.steps.flatMap((step, i) =>
     resolved[i] && step.type === "deno" ? [{ step, module: resolved[i]!, grant: grants[i] }] : []
@@ -182,8 +188,7 @@ export async function planRun(recipe: Recipe, options: PlanOptions): Promise<Pla
   });
   if (issues.length > 0) {
     // report in file order, not in the order the phases found them
-    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
-    throw new RecipeValidationError(issues);
+    throw new RecipeValidationError(byPosition(issues));
   }
   return {
     recipe,
@@ -232,27 +237,23 @@ async function _inspect(
     const groups = new Map<string, number[]>();
     const grantKeys = new Map<Deno.PermissionOptionsObject, string>(); // steps share grants
     jobs.forEach((job, i) => {
-      let grantKey = job.grant && grantKeys.get(job.grant);
-      if (job.grant && grantKey === undefined) {
-        grantKeys.set(job.grant, grantKey = JSON.stringify(exactGrant(job.grant)));
-      }
-      const key = job.grant ? `${grantKey}\n${job.moduleUrl}` : "";
-      const group = groups.get(key);
-      if (group) group.push(i);
-      else groups.set(key, [i]);
+      const grant = job.grant;
+      const key = grant
+        ? `${memo(grantKeys, grant, () => JSON.stringify(exactGrant(grant)))}\n${job.moduleUrl}`
+        : "";
+      memo(groups, key, () => [] as number[]).push(i);
     });
     const out: InspectItem[] = new Array(jobs.length);
     await Promise.all([...groups].map(async ([key, indices]) => {
       // steps with the same export and args are inspected once (generated recipes repeat them)
       const unique = new Map<string, number>();
-      const slot = indices.map((i) => {
-        const id = JSON.stringify([jobs[i].item.exportName, jobs[i].item.params]);
-        if (!unique.has(id)) unique.set(id, unique.size);
-        return unique.get(id)!;
-      });
-      const firsts = new Map<number, number>();
-      indices.forEach((i, n) => firsts.has(slot[n]) || firsts.set(slot[n], i));
-      const items = [...firsts.values()].map((i) => jobs[i].item);
+      const items: InspectRequest["items"] = [];
+      const slot = indices.map((i) =>
+        memo(unique, JSON.stringify([jobs[i].item.exportName, jobs[i].item.params]), () => {
+          items.push(jobs[i].item);
+          return items.length - 1;
+        })
+      );
       const first = jobs[indices[0]];
       const found = key === ""
         ? await inspectModules(items, { timeoutMs })

@@ -5,7 +5,7 @@
  */
 import { describeFound, valueAt } from "./describe.ts";
 import { z } from "zod";
-import { formatPath, type Issue, RecipeValidationError } from "./errors.ts";
+import { byPosition, formatPath, type Issue, RecipeValidationError } from "./errors.ts";
 
 export { formatPath }; // where most modules have always imported it from
 import { findUnsafe, type JsonValue } from "./json_safe.ts";
@@ -89,9 +89,6 @@ export const RecipeSchema = z.strictObject({
   ).optional(),
 });
 
-/** Keys the schema knows but this version cannot act on yet; using one is an error. */
-const NOT_YET: Record<string, string> = {};
-
 /** When and how often a failed step is tried again. */
 export interface RetryPolicy {
   /** Retries after the first attempt (0: no retry). */
@@ -104,6 +101,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Which failures are retried. */
   on: ("error" | "timeout")[];
+}
+
+/** The wait before retry `n` (1 for the first retry) under `retry`, in ms. */
+export function retryDelayMs(retry: RetryPolicy, n: number): number {
+  return Math.min(retry.delayMs * retry.backoff ** (n - 1), retry.maxDelayMs);
 }
 
 /** The policy of a step without `retry:`: one attempt. */
@@ -265,7 +267,7 @@ export function validateRecipe(source: YamlSource): Recipe {
     : parsed.error.issues.flatMap((i) => _zodIssues(i, raw, issue));
   issues.push(..._ruleIssues(raw, issue));
   if (issues.length > 0 || !parsed.success) {
-    throw new RecipeValidationError(_byPosition(issues));
+    throw new RecipeValidationError(byPosition(issues));
   }
   const doc = parsed.data;
   const steps: Step[] = doc.steps.map((s, index) => {
@@ -355,15 +357,6 @@ function _ruleIssues(raw: unknown, issue: IssueAt): Issue[] {
     }
     issues.push(...typeFieldIssues(s, ["steps", i], issue));
     issues.push(...isolationIssues(s, ["steps", i], issue, raw.permissions !== undefined));
-    for (const [key, what] of Object.entries(NOT_YET)) {
-      if (Object.hasOwn(s, key)) {
-        issues.push(issue(
-          ["steps", i, key],
-          `"${key}" (${what}) is not supported yet by this version of orch; remove it`,
-          "key",
-        ));
-      }
-    }
     if (_isMapping(s.args)) issues.push(..._argIssues(s.args, ["steps", i, "args"], issue));
   });
   return issues;
@@ -389,16 +382,6 @@ function _argIssues(value: unknown, path: PathSegment[], issue: IssueAt): Issue[
 
 function _isMapping(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** Sorts issues by line then column (stable: same place keeps the checking order). */
-function _byPosition(issues: Issue[]): Issue[] {
-  return issues
-    .map((i, n) => ({ i, n }))
-    .sort((a, b) =>
-      (a.i.line ?? 0) - (b.i.line ?? 0) || (a.i.col ?? 0) - (b.i.col ?? 0) || a.n - b.n
-    )
-    .map(({ i }) => i);
 }
 
 function _zodIssues(i: z.core.$ZodIssue, raw: unknown, issue: IssueAt): Issue[] {

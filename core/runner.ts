@@ -16,6 +16,7 @@ import { stepExecutor } from "./executors/by_type.ts";
 import type { Executor, StepOutcome } from "./executors/executor.ts";
 import type { Journal } from "./journal.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
+import { retryDelayMs } from "./recipe.ts";
 import { withSecretsRedacted } from "./redact.ts";
 import { runMeta } from "./run_meta.ts";
 import { ancestry, schedule, type Selection, selectSteps } from "./scheduler.ts";
@@ -219,7 +220,7 @@ class _Run {
       if (a.status === "ok" && lookup) await this.#cacheStore(planned, lookup.fp, a);
       if (a.status === "ok" || a.status === "cancelled") return end(a);
       if (!a.retryable || n > retry.max || !retry.on.includes(kind)) return end(a);
-      const delayMs = Math.min(retry.delayMs * retry.backoff ** (n - 1), retry.maxDelayMs);
+      const delayMs = retryDelayMs(retry, n);
       this.emit({
         kind: "step-retry",
         at: new Date(),

@@ -137,7 +137,6 @@ class _Walk<E extends Ended> {
   #ended: [PlannedStep, E][] = [];
   #wake?: () => void;
   #error?: { err: unknown };
-  #status = new Map<string, StepStatus>();
   /** The step whose failure stopped the run (fail-fast). */
   #stoppedBy?: string;
 
@@ -236,7 +235,6 @@ class _Walk<E extends Ended> {
 
   #settle(step: PlannedStep, end: E): void {
     const name = step.step.name;
-    this.#status.set(name, end.status);
     this.#options.onEnd(step, end);
     if (succeeded(end.status)) {
       for (const d of this.#dependents[this.#position(step)]) {
@@ -244,7 +242,7 @@ class _Walk<E extends Ended> {
       }
       return;
     }
-    if (this.#options.keepGoing) return this.#skipDependents(step);
+    if (this.#options.keepGoing) return this.#skipDependents(step, end.status);
     if (this.#stoppedBy !== undefined || end.status === "cancelled") return;
     this.#stoppedBy = name;
     const why = `step "${name}" failed (fail-fast; --keep-going lets independent steps finish)`;
@@ -257,10 +255,13 @@ class _Walk<E extends Ended> {
   }
 
   /** Keep-going: skips every pending step that depends, directly or not, on `failedStep`. */
-  #skipDependents(failedStep: PlannedStep): void {
+  #skipDependents(failedStep: PlannedStep, status: StepStatus): void {
     const failed = failedStep.step.name;
-    const how = { failed: "failed", timeout: "timed out", cancelled: "was cancelled" };
-    const status = this.#status.get(failed) as keyof typeof how;
+    const how: Partial<Record<StepStatus, string>> = {
+      failed: "failed",
+      timeout: "timed out",
+      cancelled: "was cancelled",
+    };
     const blocked = new Set([failed]);
     const found: number[] = [];
     const queue = [this.#position(failedStep)];

@@ -25,6 +25,7 @@ import {
   resolveTemplate,
   type Scope,
 } from "./template.ts";
+import { valueAt } from "./describe.ts";
 
 /** A templated string of a step: its path from the step (e.g. `["args", "limit"]`) and text. */
 export interface TemplatedField {
@@ -56,11 +57,7 @@ export function templatedFields(step: Step): TemplatedField[] {
 
 /** True when the value at `path` inside `args` is a templated string (its type is known later). */
 export function templatedAt(args: unknown, path: readonly (string | number)[]): boolean {
-  let v = args;
-  for (const p of path) {
-    if (v === null || typeof v !== "object" || !Object.hasOwn(v, p)) return false;
-    v = (v as Record<string | number, unknown>)[p];
-  }
+  const v = valueAt(args, path);
   return typeof v === "string" && hasTemplate(v);
 }
 

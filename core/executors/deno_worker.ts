@@ -157,7 +157,7 @@ function _ask(
     };
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       if (e.data?.kind === "crashed") finish(`${e.data.cause}: ${e.data.message}`);
-      else if (e.data?.kind !== "log" && e.data?.kind !== "started") finish(e.data);
+      else if (e.data?.kind !== "log") finish(e.data);
     };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();

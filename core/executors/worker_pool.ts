@@ -37,7 +37,7 @@ export interface PoolJob {
   /** The grant; kinds left out are denied. */
   permissions: Deno.PermissionOptionsObject;
   /** The request, without its attempt id and context sync (the pool adds them). */
-  request: Omit<RunRequest, "id" | "ctx">;
+  request: Omit<RunRequest, "id" | "ctx" | "taken">;
   /** The run's context; the Worker gets the writes its replica has not seen yet. */
   context: ContextReader;
 }
@@ -211,8 +211,7 @@ export class WorkerPool {
   ): Promise<PoolReply | "stale"> {
     return new Promise((resolve) => {
       const id = ++slot.lastId;
-      let startedMsg = false;
-      const started = () => startedMsg || Atomics.load(slot.taken, 0) === id;
+      const started = () => Atomics.load(slot.taken, 0) === id;
       const staleTimer = staleMs === undefined ? undefined : setTimeout(
         () => started() || end("stale", false),
         staleMs,
@@ -236,10 +235,7 @@ export class WorkerPool {
               : `cannot load step module: ${msg.message}`;
             end({ kind: "died", reason }, false);
           } else if (!("id" in msg) || msg.id !== id) return; // late output of an earlier attempt
-          else if (msg.kind === "started") {
-            startedMsg = true;
-            clearTimeout(staleTimer);
-          } else if (msg.kind === "log") onLog(msg.stream, msg.line);
+          else if (msg.kind === "log") onLog(msg.stream, msg.line);
           else if (msg.kind === "result") end(msg, true);
         },
         death: (reason) =>

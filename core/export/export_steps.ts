@@ -6,7 +6,7 @@
  */
 import { stringify } from "yaml";
 import type { Plan } from "../plan.ts";
-import type { RetryPolicy } from "../recipe.ts";
+import { retryDelayMs, type RetryPolicy } from "../recipe.ts";
 
 /** Where and how the exported workflow runs orch. */
 export interface ExportOptions {
@@ -115,10 +115,7 @@ export function mergeArgv(
 
 /** Every wait between attempts under `retry`, in ms (one per retry). */
 export function retryWaitsMs(retry: RetryPolicy): number[] {
-  return Array.from(
-    { length: retry.max },
-    (_, i) => Math.min(retry.delayMs * retry.backoff ** i, retry.maxDelayMs),
-  );
+  return Array.from({ length: retry.max }, (_, i) => retryDelayMs(retry, i + 1));
 }
 
 /** `argv` as one POSIX shell command line (arguments quoted where needed). */

@@ -21,9 +21,9 @@ export interface RunRequest {
   ctx: ContextSync;
   /**
    * Shared with the runner (one Int32 per Worker): the Worker stores the attempt id in it when
-   * it takes the request, instead of posting `started` (one message less per step).
+   * it takes the request, which proves a reused Worker alive and idle without a message.
    */
-  taken?: Int32Array;
+  taken: Int32Array;
   step: string;
   baseDir: string;
 }
@@ -65,8 +65,6 @@ export type InspectItem =
 
 /** Worker → runner messages. `id` is the attempt's (0 while inspecting). */
 export type FromWorker =
-  /** The Worker took the request (proves a reused Worker is alive and idle). */
-  | { kind: "started"; id: number }
   | { kind: "log"; id: number; stream: "stdout" | "stderr"; line: string }
   | { kind: "result"; id: number; envelope: Envelope; delta: ContextDelta }
   | { kind: "inspected"; items: InspectItem[] }

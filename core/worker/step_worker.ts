@@ -60,8 +60,7 @@ export function serve(modules: StepModules): void {
       flushStreams();
       return post({ kind: "inspected", items });
     }
-    if (msg.taken) Atomics.store(msg.taken, 0, msg.id);
-    else post({ kind: "started", id: msg.id });
+    Atomics.store(msg.taken, 0, msg.id);
     current = msg.id;
     for (const { stream, line } of preamble ?? []) post({ kind: "log", id: msg.id, stream, line });
     preamble = undefined;
