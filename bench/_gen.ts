@@ -59,19 +59,14 @@ class Noop(BaseScriptlet):
 export type TsShape = "chain" | "dag" | "write";
 
 /**
- * `n` TS steps: a chain (each depends on the one before), a layered DAG of width `width` (each
- * step depends on the step above it in the previous layer; all parallel), or a chain whose steps
- * each write 1 KB. `isolation: inline` on every step when `inline`.
+ * `n` TS steps: a chain (each depends on the one before), a layered DAG of width 100 (each step
+ * depends on the step above it in the previous layer; all parallel), or a chain whose steps each
+ * write 1 KB. `cache_key: auto` on every step when `cache`.
  */
-export function tsRecipe(
-  shape: TsShape,
-  n: number,
-  options: { width?: number; inline?: boolean; cache?: boolean } = {},
-): string {
-  const width = options.width ?? 100;
+export function tsRecipe(shape: TsShape, n: number, options: { cache?: boolean } = {}): string {
+  const width = 100;
   const lines = [META, "steps:"];
-  const extra = (options.inline ? ", isolation: inline" : "") +
-    (options.cache ? ", cache_key: auto" : "");
+  const extra = options.cache ? ", cache_key: auto" : "";
   for (let i = 1; i <= n; i++) {
     const head = `  - {idx: ${i}, name: s${i}, type: deno, module: noop.ts`;
     if (shape === "dag") {

@@ -57,12 +57,12 @@ export interface Timed {
 export async function timeProcess(
   cmd: string,
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; okCodes?: number[] } = {},
+  options: { cwd?: string } = {},
 ): Promise<Timed> {
   const command = new Deno.Command(cmd, {
     args,
     cwd: options.cwd ?? REPO,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -72,19 +72,20 @@ export async function timeProcess(
   const ms = performance.now() - start;
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
-  if (!(options.okCodes ?? [0]).includes(out.code)) {
+  if (out.code !== 0) {
     throw new Error(`${cmd} ${args.join(" ")} exited ${out.code}:\n${stderr.slice(-2000)}`);
   }
   return { ms, stdout, stderr };
 }
 
+/** The args of `deno run -q -P=orch --config deno.json <args>`. */
+function denoRun(args: string[]): string[] {
+  return ["run", "-q", "-P=orch", "--config", `${REPO}/deno.json`, ...args];
+}
+
 /** `deno run -q -P=orch --config deno.json <args>` as a timed process. */
 export function timeDeno(args: string[], cwd?: string): Promise<Timed> {
-  return timeProcess(
-    Deno.execPath(),
-    ["run", "-q", "-P=orch", "--config", `${REPO}/deno.json`, ...args],
-    { cwd },
-  );
+  return timeProcess(Deno.execPath(), denoRun(args), { cwd });
 }
 
 /** The last line of stdout parsed as JSON (orch's result line, a driver's report). */
@@ -165,7 +166,7 @@ export async function timeDenoPeak(
   cwd?: string,
 ): Promise<Timed & { peakMb?: number }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=orch", "--config", `${REPO}/deno.json`, ...args],
+    args: denoRun(args),
     cwd: cwd ?? REPO,
     env: { NO_COLOR: "1" },
     stdout: "piped",

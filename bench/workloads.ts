@@ -98,10 +98,15 @@ function shell(shape: "fanout" | "chain"): Workload["run"] {
     const rows = [
       ratioRow(label, "ms", orch, peer, "Deno floor (process)", 1.2),
       ratioRow(`${label} vs make`, "ms", orch, mk, `make -j${jobs}`),
-      {
-        ...ratioRow(`${label} vs setsid floor`, "ms", orch, grouped, "floor via setsid(1)"),
-        note: "each step in its own process group, as orch starts them",
-      },
+      ratioRow(
+        `${label} vs setsid floor`,
+        "ms",
+        orch,
+        grouped,
+        "floor via setsid(1)",
+        undefined,
+        "each step in its own process group, as orch starts them",
+      ),
     ];
     if (shape === "chain") rows.push(await syncFloorRow(dir, median(orch), median(grouped), n));
     return rows;
@@ -125,17 +130,15 @@ async function ioFloor(dir: string) {
 async function syncFloorRow(dir: string, orch: number, floor: number, n: number): Promise<Row> {
   const { fdatasyncUs } = await ioFloor(dir);
   const peer = floor + n * fdatasyncUs / 1000;
-  return {
-    ...ratioRow(
-      "3 shell chain 1k vs setsid floor+fsync",
-      "ms",
-      [orch],
-      [peer],
-      "setsid floor + 1 fdatasync/step",
-      1.2,
-    ),
-    note: `one fdatasync after a 200-byte append costs ${round(fdatasyncUs)} µs here`,
-  };
+  return ratioRow(
+    "3 shell chain 1k vs setsid floor+fsync",
+    "ms",
+    [orch],
+    [peer],
+    "setsid floor + 1 fdatasync/step",
+    1.2,
+    `one fdatasync after a 200-byte append costs ${round(fdatasyncUs)} µs here`,
+  );
 }
 
 /** Workload 4: 10k no-op TS steps in pooled Workers, per step, against the Worker floor. */
@@ -173,16 +176,15 @@ async function inline({ dir, runs }: BenchEnv): Promise<Row[]> {
   const { recordsUs } = await ioFloor(dir);
   return [
     { ...row, target: "≤ 2 µs/step", pass: median(r.a) <= 2 },
-    {
-      ...ratioRow(
-        "5 inline vs journal floor",
-        "µs/step",
-        r.a,
-        [recordsUs],
-        "2 journal appends + 1 log line",
-      ),
-      note: "what the journal and console view write per step, alone",
-    },
+    ratioRow(
+      "5 inline vs journal floor",
+      "µs/step",
+      r.a,
+      [recordsUs],
+      "2 journal appends + 1 log line",
+      undefined,
+      "what the journal and console view write per step, alone",
+    ),
   ];
 }
 
@@ -208,16 +210,15 @@ async function scale({ dir }: BenchEnv): Promise<Row[]> {
       pass: plan.ms < 2000,
       note: "whole `orch validate` process",
     },
-    {
-      ...ratioRow(
-        "6 scale 100k: validate vs js-yaml",
-        "ms",
-        [plan.ms],
-        [yaml.parse_ms as number],
-        "js-yaml load alone",
-      ),
-      note: "js-yaml's parse is the floor of reading the recipe",
-    },
+    ratioRow(
+      "6 scale 100k: validate vs js-yaml",
+      "ms",
+      [plan.ms],
+      [yaml.parse_ms as number],
+      "js-yaml load alone",
+      undefined,
+      "js-yaml's parse is the floor of reading the recipe",
+    ),
     {
       workload: "6 scale 100k: run vs 10k",
       orch: round(bigRun),
@@ -249,17 +250,17 @@ async function contextSize({ dir }: BenchEnv): Promise<Row[]> {
     .map((l) => JSON.parse(l)).filter((r) => r.kind === "step-commit").map((r) => Date.parse(r.at));
   const first = commits[1000] - commits[0];
   const last = commits[commits.length - 1] - commits[commits.length - 1001];
-  return [{
-    ...ratioRow(
+  return [
+    ratioRow(
       "7 10k chain x 1 KB: last/first 1k",
       "ms",
       [last],
       [first],
       "its first 1,000 steps",
       1.5,
+      "from step-commit times in the journal",
     ),
-    note: "from step-commit times in the journal",
-  }];
+  ];
 }
 
 /** Workload 8: 1M context sets with history. */
@@ -307,16 +308,15 @@ async function cache({ dir }: BenchEnv): Promise<Row[]> {
       target: "≥ 10x faster",
       pass: first.wallMs / cached.wallMs >= 10,
     },
-    {
-      ...ratioRow(
-        "9 cache: shell rerun vs validate",
-        "ms",
-        [cached.wallMs],
-        [validate.ms],
-        "`orch validate` of the recipe",
-      ),
-      note: "what a cached rerun adds to reading and planning the recipe",
-    },
+    ratioRow(
+      "9 cache: shell rerun vs validate",
+      "ms",
+      [cached.wallMs],
+      [validate.ms],
+      "`orch validate` of the recipe",
+      undefined,
+      "what a cached rerun adds to reading and planning the recipe",
+    ),
     {
       workload: "9 cache: 10k ts look-ups",
       orch: round(us),
@@ -331,16 +331,15 @@ async function cache({ dir }: BenchEnv): Promise<Row[]> {
       unit: "µs/step",
       note: "computing each step's fingerprint (hashes of args, module source, inputs)",
     },
-    {
-      ...ratioRow(
-        "9 cache: ts look-ups vs 1 read",
-        "µs/step",
-        [us],
-        [(await ioFloor(dir)).readUs],
-        "read + parse one entry file",
-      ),
-      note: "an entry is a file: one read per look-up",
-    },
+    ratioRow(
+      "9 cache: ts look-ups vs 1 read",
+      "µs/step",
+      [us],
+      [(await ioFloor(dir)).readUs],
+      "read + parse one entry file",
+      undefined,
+      "an entry is a file: one read per look-up",
+    ),
   ];
 }
 
@@ -363,18 +362,16 @@ async function python({ dir, runs }: BenchEnv): Promise<Row[]> {
   const honest = floorUs.map((f) => f + fdatasyncUs);
   return [
     { ...row, target: "≤ 200 µs/step", pass: median(r.a) <= 200 },
-    {
-      ...ratioRow(
-        "10 python vs floor+fsync",
-        "µs/step",
-        r.a,
-        honest,
-        "python loop + 1 fdatasync",
-        2,
-      ),
-      note: `a bare Python line round trip costs ${round(median(floorUs))} µs here, one ` +
+    ratioRow(
+      "10 python vs floor+fsync",
+      "µs/step",
+      r.a,
+      honest,
+      "python loop + 1 fdatasync",
+      2,
+      `a bare Python line round trip costs ${round(median(floorUs))} µs here, one ` +
         `fdatasync ${round(fdatasyncUs)} µs`,
-    },
+    ),
   ];
 }
 

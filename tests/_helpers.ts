@@ -1,7 +1,8 @@
 /**
  * @module
  * Test helpers: run the real CLI (or a step module) as a subprocess with orch's permission set,
- * and make temp fixture directories. Paths come from import.meta.url, never from the cwd.
+ * make temp fixture directories and generated recipes, watch processes, and draw seeded random
+ * numbers. Paths come from import.meta.url, never from the cwd.
  */
 
 import type { JsonValue } from "../core/context.ts";
@@ -22,14 +23,23 @@ export interface CliRun {
   json: Record<string, unknown>;
 }
 
+/** Options of `runScript` and `orch`. */
+interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Deno's permission flags, `-P=orch` unless given (e.g. `["-A"]`). */
+  denoFlags?: string[];
+}
+
 /** Runs `deno run -P=orch <script> ...args` with a clean env; cwd defaults to the repo. */
 export async function runScript(
   script: string,
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+  options: RunOptions = {},
 ): Promise<CliRun> {
+  const flags = options.denoFlags ?? ["-P=orch"];
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-P=orch", script, ...args],
+    args: ["run", "-q", "--config", `${REPO}/deno.json`, ...flags, script, ...args],
     cwd: options.cwd ?? REPO,
     env: {
       NO_COLOR: "1",
@@ -74,10 +84,7 @@ export function coverageEnv(): Record<string, string> {
 }
 
 /** Runs the orch CLI (`main.ts`) with `args`. */
-export function orch(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<CliRun> {
+export function orch(args: string[], options: RunOptions = {}): Promise<CliRun> {
   return runScript(`${REPO}/main.ts`, args, options);
 }
 
@@ -88,13 +95,22 @@ type Stdio = "piped" | "null" | "inherit";
  * The orch CLI (`main.ts`) as a command to spawn, for tests that act on it while it runs (signals,
  * reading its output as it comes): orch's permission set, a clean env of NO_COLOR, PATH and HOME
  * plus `env`, stdin closed. Unlike `orch()`, ORCH_HOME and coverage are the caller's choice.
+ * `prefix` runs deno through another command (`prefix` then deno's argv), e.g. a limiting shell.
  */
 export function orchCommand(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; stdout?: Stdio; stderr?: Stdio },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    stdout?: Stdio;
+    stderr?: Stdio;
+    prefix?: string[];
+  },
 ): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-P=orch", `${REPO}/main.ts`, ...args],
+  const deno = [Deno.execPath(), "run", "-q", "--config", `${REPO}/deno.json`, "-P=orch"];
+  const argv = [...(options.prefix ?? []), ...deno, `${REPO}/main.ts`, ...args];
+  return new Deno.Command(argv[0], {
+    args: argv.slice(1),
     cwd: options.cwd,
     env: {
       NO_COLOR: "1",
@@ -172,3 +188,56 @@ export function stepCounts(counts: Partial<Record<StepCountKey, number>>) {
   return { ok: 0, cached: 0, failed: 0, skipped: 0, timeout: 0, cancelled: 0, ...counts };
 }
 type StepCountKey = "ok" | "cached" | "failed" | "skipped" | "timeout" | "cancelled";
+
+/** The test_meta line's fields of a generated recipe (defaults: T-1, test, fixture). */
+export interface RecipeMeta {
+  testId?: string;
+  tester?: string;
+  description?: string;
+  /** Keys every step gets after `idx` and `type: "deno"`, before its own (which win). */
+  defaults?: Record<string, unknown>;
+}
+
+/**
+ * A recipe as YAML text: a test_meta line, then each step as one JSON flow mapping
+ * `{idx: i + 1, type: "deno", ...defaults, ...step}`, so steps[i] sits on line 3 + i.
+ */
+export function recipeOf(steps: Record<string, unknown>[], meta: RecipeMeta = {}): string {
+  const { testId = "T-1", tester = "test", description = "fixture", defaults } = meta;
+  return [
+    `test_meta: {test_id: ${testId}, tester: ${tester}, description: ${description}}`,
+    "steps:",
+    ...steps.map((s, i) =>
+      `  - ${JSON.stringify({ idx: i + 1, type: "deno", ...defaults, ...s })}`
+    ),
+  ].join("\n") + "\n";
+}
+
+/** True while `pid` runs (a zombie has exited: only its parent has not collected it yet). */
+export async function running(pid: number): Promise<boolean> {
+  // `ps`, not /proc: Deno refuses /proc/<pid> paths without --allow-all
+  const out = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] }).output();
+  return out.success && !new TextDecoder().decode(out.stdout).trim().startsWith("Z");
+}
+
+/** Waits up to `ms` for every pid to stop running; returns those still running. */
+export async function survivors(pids: number[], ms = 2_000): Promise<number[]> {
+  const until = Date.now() + ms;
+  while (true) {
+    const left = [];
+    for (const pid of pids) if (await running(pid)) left.push(pid);
+    if (left.length === 0 || Date.now() > until) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** mulberry32: a small seeded generator of floats in [0, 1), so a failure reproduces. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

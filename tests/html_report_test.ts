@@ -137,6 +137,11 @@ Deno.test({
     assert.deepEqual(seen.rows.map((r) => r.name), Object.keys(expected), "recipe order");
     assert.match(seen.rows[9].reason, /exceeds the limit 2\.5/);
     // one bar per executed step, a "skipped" marker for the step that never started
+    assert.deepEqual(
+      seen.bars.map((b) => b.step),
+      Object.keys(expected),
+      "a timeline row per step",
+    );
     for (const bar of seen.bars) {
       const ran = bar.step !== "publish_summary";
       assert.equal(bar.bars, ran ? 1 : 0, `bars of ${bar.step}`);

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { type CliRun, orch, orchCommand, REPO, stepCounts, tempTree } from "./_helpers.ts";
+import {
+  type CliRun,
+  orch,
+  orchCommand,
+  recipeOf,
+  REPO,
+  stepCounts,
+  tempTree,
+} from "./_helpers.ts";
+import { commitsOf, records, untilJournal } from "./_journal.ts";
 import { Context } from "../core/context.ts";
 import { Journal, type JournalRecord, replayJournal } from "../core/journal.ts";
 import { ok } from "../core/envelope.ts";
@@ -18,24 +27,15 @@ interface PutStep {
 }
 
 function recipeYaml(steps: PutStep[], grant?: string): string {
-  return [
-    "test_meta: {test_id: J-1, tester: t, description: journal}",
-    "steps:",
-    ...steps.map(({ name, depends_on, key, value, from, fail_if, ms }, i) =>
-      `  - ${
-        JSON.stringify({
-          idx: i + 1,
-          name,
-          type: "deno",
-          module: `${FIXTURES}/put.ts`,
-          function: "Put",
-          args: { key, value, from, fail_if, ms },
-          ...(depends_on ? { depends_on } : {}),
-          ...(grant ? { permissions: { read: [grant] } } : {}),
-        })
-      }`
-    ),
-  ].join("\n") + "\n";
+  const puts = steps.map(({ name, depends_on, key, value, from, fail_if, ms }) => ({
+    name,
+    module: `${FIXTURES}/put.ts`,
+    function: "Put",
+    args: { key, value, from, fail_if, ms },
+    ...(depends_on ? { depends_on } : {}),
+    ...(grant ? { permissions: { read: [grant] } } : {}),
+  }));
+  return recipeOf(puts, { testId: "J-1", tester: "t", description: "journal" });
 }
 
 /** Runs orch in `dir` with its run directories under `dir/state`. */
@@ -44,15 +44,6 @@ function orchIn(dir: string, ...args: string[]): Promise<CliRun> {
     cwd: dir,
     env: { ORCH_HOME: `${dir}/state` },
   });
-}
-
-async function records(runDir: string): Promise<JournalRecord[]> {
-  const text = await Deno.readTextFile(`${runDir}/journal.jsonl`);
-  return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
-}
-
-function commitsOf(recs: JournalRecord[]): string[] {
-  return recs.filter((r) => r.kind === "step-commit").map((r) => r.step);
 }
 
 const chain = (flag?: string): PutStep[] => [
@@ -327,26 +318,13 @@ function _spawn(dir: string, args: string[], stdout: "piped" | "null"): Deno.Chi
   }).spawn();
 }
 
-/** Waits until the (only) run directory under `dir/state` has `n` step-commit lines. */
-async function _untilCommits(
-  dir: string,
-  n: number,
-  child: Deno.ChildProcess,
-  timeoutMs = 30_000,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.status.then(() => exited = true);
-  while (Date.now() < deadline) {
-    const ids = [...(await Array.fromAsync(Deno.readDir(`${dir}/state/runs`)).catch(() => []))];
-    if (ids.length > 0) {
-      const runDir = `${dir}/state/runs/${ids[0].name}`;
-      const text = await Deno.readTextFile(`${runDir}/journal.jsonl`).catch(() => "");
-      if (exited || text.split('"kind":"step-commit"').length - 1 >= n) return runDir;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-  throw new Error(`no ${n} commits within ${timeoutMs} ms`);
+/** Waits until the only run directory under `dir/state` has `n` commits (or `child` exited). */
+async function _untilCommits(dir: string, n: number, child: Deno.ChildProcess): Promise<string> {
+  const runDir = await untilJournal(`${dir}/state`, (recs) => commitsOf(recs).length >= n, {
+    child,
+  });
+  assert.ok(runDir, `orch exited before it made a run directory under ${dir}/state`);
+  return runDir;
 }
 
 /** A recipe of n steps, each writing one key; most read keys of one or two earlier steps. */

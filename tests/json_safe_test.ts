@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Context } from "../core/context.ts";
 import { ContextError } from "../core/errors.ts";
 import { copyJson, findUnsafe, isJsonSafe, type JsonValue } from "../core/json_safe.ts";
+import { seededRandom } from "./_helpers.ts";
 
 const KEY = "numbers.stats_v1";
 
@@ -247,18 +248,6 @@ Deno.test("isJsonSafe() and findUnsafe() agree, and the default root is 'value'"
 
 // ---- reference-definition property test -------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The reference definition, written from the spec and not from the implementation: a value is
  * JSON-safe when it is null, a boolean, a finite number, a string, an array whose prototype is
@@ -357,7 +346,7 @@ function generator(rand: () => number) {
 }
 
 Deno.test("isJsonSafe() agrees with a reference definition on 5000 seeded random values", () => {
-  const next = generator(prng(20240601));
+  const next = generator(seededRandom(20240601));
   let safe = 0;
   let unsafe = 0;
   for (let i = 0; i < 5000; i++) {

@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { type CliRun, orch, REPO, tempTree } from "./_helpers.ts";
+import { type CliRun, orch, recipeOf, REPO, tempTree } from "./_helpers.ts";
 
 /** Bad and good step modules for these tests. */
 const STEPS = new URL("./fixtures/steps", import.meta.url).pathname;
 
-/** A recipe as YAML text; each step is one flow mapping, so steps[i] sits on line 3 + i. */
+/** A recipe as YAML text (steps named s1, s2, ... unless named); steps[i] sits on line 3 + i. */
 function recipeYaml(steps: Record<string, unknown>[], extra = ""): string {
-  return [
-    "test_meta: {test_id: T-1, tester: test, description: fixture}",
-    "steps:",
-    ...steps.map((s, i) =>
-      `  - ${JSON.stringify({ idx: i + 1, name: `s${i + 1}`, type: "deno", ...s })}`
-    ),
-  ].join("\n") + "\n" + extra;
+  return recipeOf(steps.map((s, i) => ({ name: `s${i + 1}`, ...s }))) + extra;
 }
 
 /** Runs `orch run recipe.yaml --context-out out.json ...flags` in a temp dir holding `files`. */

@@ -332,6 +332,10 @@ Deno.test("orch validate refuses write /etc under --max-permissions write /tmp a
   });
   // within the ceiling now; what may remain is /etc's symlinks leading out (grant_links.ts)
   const left = ok.code === ExitCode.ok ? [] : ok.json.errors as { message: string }[];
+  if (ok.code !== ExitCode.ok) {
+    assert.equal(ok.code, ExitCode.invalid, ok.stderr);
+    assert.ok(left.length > 0, `exit ${ok.code} names no error: ${ok.stdout}`);
+  }
   for (const e of left) assert.match(e.message, /holds the symlink "\/etc\/.*outside every path/);
 });
 

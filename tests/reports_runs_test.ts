@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { orch, orchCommand, tempTree } from "./_helpers.ts";
+import { untilJournal } from "./_journal.ts";
+import type { JournalRecord } from "../core/journal.ts";
 import { assertValidJunit, xpath } from "./_xml.ts";
 
 const SH = "permissions: {run: [sh]}";
@@ -26,8 +28,7 @@ steps:
     stderr: "null",
   }).spawn();
   try {
-    const journal = await _waitFor(home, '"step":"stuck"');
-    const runId = journal.split("/").at(-2)!;
+    const runId = (await _waitFor(home, "stuck")).split("/").at(-1)!;
     const opts = { cwd: dir, env: { ORCH_HOME: home } };
     const live = await orch(["report", runId, "--format", "junit", "-o", "live.xml"], opts);
     assert.equal(live.code, 0, live.stderr);
@@ -105,7 +106,7 @@ steps:
     env: { ORCH_HOME: home },
     stderr: "null",
   }).spawn();
-  await _waitFor(home, '"step":"stuck"');
+  await _waitFor(home, "stuck");
   child.kill("SIGTERM");
   const out = await child.output();
   assert.equal(out.code, 130);
@@ -148,16 +149,9 @@ steps:
   assert.match(await Deno.readTextFile(`${dir}/s.md`), /cached .*replayed from the cache/);
 });
 
-/** Waits until a journal under `home` contains `text`; returns its path. */
-async function _waitFor(home: string, text: string): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      for await (const e of Deno.readDir(`${home}/runs`)) {
-        const path = `${home}/runs/${e.name}/journal.jsonl`;
-        if ((await Deno.readTextFile(path).catch(() => "")).includes(text)) return path;
-      }
-    } catch { /* not created yet */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no journal under ${home} mentions ${text}`);
+/** Waits (up to 15 s) until the run under `home` journaled a record of `step`; its run dir. */
+async function _waitFor(home: string, step: string): Promise<string> {
+  const ofStep = (recs: JournalRecord[]) => recs.some((r) => "step" in r && r.step === step);
+  const runDir = await untilJournal(home, ofStep, { timeoutMs: 15_000, everyMs: 50 });
+  return runDir!; // with no child to wait for, it returns a run directory or throws
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { orch, stepCounts, tempTree } from "./_helpers.ts";
+import { orch, recipeOf, stepCounts, tempTree } from "./_helpers.ts";
 import { run } from "../core/api.ts";
 import type { JsonValue } from "../core/context.ts";
 import { fail, ok } from "../core/envelope.ts";
@@ -433,13 +433,8 @@ Deno.test("an executor that ignores the abort cannot hang the run", async () => 
 const FIXTURES = new URL("./fixtures/scheduler", import.meta.url).pathname;
 
 function recipeYaml(steps: Record<string, unknown>[]): string {
-  return [
-    "test_meta: {test_id: T-S, tester: test, description: scheduler fixture}",
-    "steps:",
-    ...steps.map((s, i) =>
-      `  - ${JSON.stringify({ idx: i + 1, type: "deno", ...s, module: `${FIXTURES}/${s.module}` })}`
-    ),
-  ].join("\n") + "\n";
+  const located = steps.map((s) => ({ ...s, module: `${FIXTURES}/${s.module}` }));
+  return recipeOf(located, { testId: "T-S", description: "scheduler fixture" });
 }
 
 const nap = (name: string, ms: number, extra: Record<string, unknown> = {}) => ({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { orch, stepCounts, tempTree } from "./_helpers.ts";
+import { orch, stepCounts, survivors, tempTree } from "./_helpers.ts";
 import { shellExecutor } from "../core/executors/shell.ts";
 import type { StepAttempt } from "../core/executors/executor.ts";
 
@@ -10,26 +10,6 @@ const HEAD = "test_meta: {test_id: SH-1, tester: t, description: shell steps}\ns
 /** A recipe of one-line flow-mapping steps. */
 function recipe(...steps: string[]): string {
   return HEAD + steps.map((s) => `  - ${s}\n`).join("");
-}
-
-/** True while `pid` runs (a zombie has exited: only its parent has not collected it yet). */
-async function running(pid: number): Promise<boolean> {
-  // `ps`, not /proc: Deno refuses /proc/<pid> paths without --allow-all
-  const out = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] }).output();
-  const stat = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) return false; // no such process
-  return !stat.startsWith("Z");
-}
-
-/** Waits up to `ms` for every pid to stop running; returns those still running. */
-async function survivors(pids: number[], ms = 1_000): Promise<number[]> {
-  const until = Date.now() + ms;
-  while (true) {
-    const left = [];
-    for (const pid of pids) if (await running(pid)) left.push(pid);
-    if (left.length === 0 || Date.now() > until) return left;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function readPids(file: string): Promise<number[]> {
@@ -169,7 +149,7 @@ for (const stubborn of [false, true]) {
     assert.deepEqual(res.json.steps, stepCounts({ timeout: 1 }));
     const pids = await readPids(`${dir}/pids`);
     assert.equal(pids.length, 2);
-    assert.deepEqual(await survivors(pids), []);
+    assert.deepEqual(await survivors(pids, 1_000), []);
   });
 }
 
@@ -184,7 +164,7 @@ Deno.test("a command that exits leaves nothing running behind it and its step en
   const res = await orch(["run", "r.yaml"], { cwd: dir });
   assert.equal(res.code, 0, res.stderr);
   assert.ok(Date.now() - started < 10_000, "the step waited for its background child");
-  assert.deepEqual(await survivors(await readPids(`${dir}/pid`)), []);
+  assert.deepEqual(await survivors(await readPids(`${dir}/pid`), 1_000), []);
 });
 
 Deno.test("a flaky script is retried until it succeeds and only the good attempt's ctx is kept", async () => {
@@ -270,7 +250,7 @@ Deno.test("aborting an attempt cancels it and kills its whole process group", as
     exit_code: 124,
     step: "direct",
   });
-  assert.deepEqual(await survivors(await readPids(`${dir}/pids`)), []);
+  assert.deepEqual(await survivors(await readPids(`${dir}/pids`), 1_000), []);
 });
 
 Deno.test("a command that cannot start fails with exit 127 and says why", async () => {

@@ -30,7 +30,6 @@ await Promise.all(slots.map((s) => ask(s, { moduleUrl, exportName: "Noop", step:
 
 // a ready queue in idx order; a step is ready when its one dependency is done
 const dep = (i: number) => shape === "chain" ? i - 1 : i - width;
-const done = new Uint8Array(n);
 const ready: number[] = [];
 for (let i = 0; i < n; i++) if (dep(i) < 0) ready.push(i);
 const idle = [...slots];
@@ -42,7 +41,6 @@ await new Promise<void>((finish) => {
       const i = ready.shift()!;
       const slot = idle.pop()!;
       ask(slot, { moduleUrl, exportName: "Noop", step: `s${i}` }).then(() => {
-        done[i] = 1;
         idle.push(slot);
         finished++;
         const next = shape === "chain" ? i + 1 : i + width;

@@ -6,20 +6,10 @@
  * still loads, and resume finishes the run once the disk is fixed.
  */
 import assert from "node:assert/strict";
-import { type CliRun, tempTree } from "../_helpers.ts";
+import { type CliRun, recipeOf, survivors, tempTree } from "../_helpers.ts";
+import { commitsOf, records } from "../_journal.ts";
 import { replayJournal } from "../../core/journal.ts";
-import {
-  CAN_MOUNT,
-  commitsOf,
-  FIX,
-  isRoot,
-  mountTmpfs,
-  orchIn,
-  records,
-  sh,
-  spawnOrch,
-  survivors,
-} from "./_faults.ts";
+import { CAN_MOUNT, FIX, isRoot, mountTmpfs, orchIn, sh, spawnOrch } from "./_faults.ts";
 
 const BIG = 5;
 
@@ -43,11 +33,12 @@ function recipe(dir: string): string {
       depends_on: i === 0 ? [] : [`big${i}`],
     })),
   ];
-  const lines = steps.map((s, i) =>
-    `  - ${JSON.stringify({ idx: i + 1, type: "deno", parallel: true, ...s })}`
-  );
-  return ["test_meta: {test_id: F-DISK, tester: t, description: disk trouble}", "steps:"]
-    .concat(lines).join("\n") + "\n";
+  return recipeOf(steps, {
+    testId: "F-DISK",
+    tester: "t",
+    description: "disk trouble",
+    defaults: { parallel: true },
+  });
 }
 
 async function setUp(): Promise<string> {

@@ -1,12 +1,15 @@
 /**
  * SIGKILL at random moments of a run with parallel branches, retried steps and shell steps, each
  * time followed by `orch run --resume`: the run ends ok, every step committed exactly once and
- * the final context equals an uninterrupted run's. The kill delays come from a seeded generator;
+ * the final context equals an uninterrupted run's. The kill delays come from a seeded generator,
+ * scaled to the steps left, and at least half the kills must stop a session with steps left;
  * the seed is printed (`ORCH_FAULT_SEED=N` replays it, `ORCH_FAULT_KILLS=N` sets the count).
  */
 import assert from "node:assert/strict";
-import { tempTree } from "../_helpers.ts";
-import { commitsOf, FIX, onlyRun, orchIn, PUT, records, spawnOrch } from "./_faults.ts";
+import type { JournalRecord } from "../../core/journal.ts";
+import { recipeOf, seededRandom, tempTree } from "../_helpers.ts";
+import { commitsOf, onlyRun, records, untilJournal } from "../_journal.ts";
+import { FIX, orchIn, PUT, spawnOrch } from "./_faults.ts";
 
 const LAYERS = 3;
 const KILLS = Number(Deno.env.get("ORCH_FAULT_KILLS") ?? "8");
@@ -60,20 +63,7 @@ function recipe(dir: string): string {
     });
     join = `join${l}`;
   }
-  const lines = steps.map((s, i) => `  - ${JSON.stringify({ idx: i + 1, type: "deno", ...s })}`);
-  return ["test_meta: {test_id: F-KILL, tester: t, description: kill and resume}", "steps:"]
-    .concat(lines).join("\n") + "\n";
-}
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return recipeOf(steps, { testId: "F-KILL", tester: "t", description: "kill and resume" });
 }
 
 Deno.test(`SIGKILL at ${KILLS} seeded random moments of a run with parallel, retried and shell steps, then resume`, async () => {
@@ -87,28 +77,40 @@ Deno.test(`SIGKILL at ${KILLS} seeded random moments of a run with parallel, ret
 
   const dir = await tempTree();
   await Deno.writeTextFile(`${dir}/r.yaml`, recipe(dir));
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   const delays: number[] = [];
   let runDir: string | undefined;
+  let interrupted = 0; // kills that stopped a session with steps left to commit
   for (let k = 0; k < KILLS; k++) {
-    // a delay into the session's run (after orch started and wrote its run-start record)
-    const delay = Math.round(random() * runMs);
+    // a delay into the session's run (after orch started and wrote its run-start record), scaled
+    // to the work left so the kill tends to land before the session ends
+    const left = stepCount - (runDir ? commitsOf(await records(runDir)).length : 0);
+    const delay = Math.round(random() * runMs * left / stepCount);
     delays.push(delay);
     const child = spawnOrch(dir, runDir ? ["run", "--resume", runDir] : ["run", "r.yaml"]);
-    await _sessionStarted(dir, k, child);
+    await untilJournal(`${dir}/state`, (recs) => _sessions(recs) > k, { child });
     await new Promise((r) => setTimeout(r, delay));
+    let killed = true;
     try {
       child.kill("SIGKILL");
-    } catch { /* it had finished */ }
+    } catch {
+      killed = false; // it had finished
+    }
     await child.output();
     runDir ??= await onlyRun(`${dir}/state`); // killed before it made one: start afresh
     if (!runDir) continue;
     const commits = commitsOf(await records(runDir));
     assert.equal(new Set(commits).size, commits.length, `after kill ${k}: a step committed twice`);
+    if (killed && commits.length < stepCount) interrupted++;
   }
   console.log(
     `fault seed ${SEED} (ORCH_FAULT_SEED=${SEED} replays it); uninterrupted run ` +
-      `${runMs} ms; kill delays into each session, ms: ${delays.join(", ")}`,
+      `${runMs} ms; kill delays into each session, ms: ${delays.join(", ")}; ` +
+      `${interrupted} of ${KILLS} kills stopped a session with steps left`,
+  );
+  assert.ok(
+    interrupted >= KILLS / 2,
+    `only ${interrupted} of ${KILLS} kills (seed ${SEED}) landed before their session finished`,
   );
   const last = runDir
     ? await orchIn(dir, "run", "--resume", runDir)
@@ -122,7 +124,7 @@ Deno.test(`SIGKILL at ${KILLS} seeded random moments of a run with parallel, ret
   const final = JSON.parse(await Deno.readTextFile(`${runDir}/context.json`)).data;
   assert.deepEqual(final, expected);
   const starts = (await Deno.readTextFile(`${dir}/starts.log`)).trim().split("\n").length;
-  const sessions = recs.filter((r) => r.kind === "run-start").length;
+  const sessions = _sessions(recs);
   const stepStarts = recs.filter((r) => r.kind === "step-start").length;
   console.log(
     `${sessions} sessions, ${commits.length} commits, ${stepStarts} step starts ` +
@@ -130,14 +132,7 @@ Deno.test(`SIGKILL at ${KILLS} seeded random moments of a run with parallel, ret
   );
 });
 
-/** Waits until session `k` wrote its run-start record (or orch exited). */
-async function _sessionStarted(dir: string, k: number, child: Deno.ChildProcess) {
-  let exited = false;
-  child.status.then(() => exited = true);
-  for (const until = Date.now() + 30_000; Date.now() < until && !exited;) {
-    const runDir = await onlyRun(`${dir}/state`);
-    const recs = runDir ? await records(runDir).catch(() => []) : [];
-    if (recs.filter((r) => r.kind === "run-start").length > k) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/** How many sessions (run-start records) a journal holds. */
+function _sessions(recs: JournalRecord[]): number {
+  return recs.filter((r) => r.kind === "run-start").length;
 }

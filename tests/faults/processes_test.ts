@@ -5,8 +5,8 @@
  * SIGKILL of orch, a running shell step's processes run on to their own end.
  */
 import assert from "node:assert/strict";
-import { REPO, tempTree } from "../_helpers.ts";
-import { FIX, orchIn, running, spawnOrch, survivors } from "./_faults.ts";
+import { REPO, running, survivors, tempTree } from "../_helpers.ts";
+import { FIX, orchIn, spawnOrch } from "./_faults.ts";
 
 const LEAVES_CHILD = `${REPO}/tests/fixtures/shell/leaves_child.sh`;
 const HEAD = "test_meta: {test_id: F-PROC, tester: t, description: processes}\nsteps:\n";

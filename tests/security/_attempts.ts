@@ -29,7 +29,9 @@ export interface Attempt {
 }
 
 const access = (kind: string, target: string) =>
-  new RegExp(`^${kind} access to "${_re(target)}" denied; grant it in the step's permissions`);
+  new RegExp(
+    `^${kind} access to "${RegExp.escape(target)}" denied; grant it in the step's permissions`,
+  );
 const anyTarget = (kind: string) => new RegExp(`^${kind} access to "[^"]+" denied; grant it`);
 const PASSWD = access("read", "/etc/passwd");
 const deep = `data/${"../".repeat(12)}etc/passwd`;
@@ -290,12 +292,9 @@ export function attempts(work: string, other: string): Attempt[] {
 
 /** The planning refusal of a step module importing `spec` (at `at`) from outside the roots. */
 function outsideImport(step: string, at: string, spec: string): RegExp {
+  const [specRe, atRe, outsideRe] = [spec, at, OUTSIDE].map((s) => RegExp.escape(s));
   return new RegExp(
-    `^cannot load step "${step}": module "[^"]+" imports "${_re(spec)}" at [^ ]*/${_re(at)}, ` +
-      `which resolves to ${_re(OUTSIDE)}/[^ ]+, outside the allowed module roots`,
+    `^cannot load step "${step}": module "[^"]+" imports "${specRe}" at [^ ]*/${atRe}, ` +
+      `which resolves to ${outsideRe}/[^ ]+, outside the allowed module roots`,
   );
-}
-
-function _re(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

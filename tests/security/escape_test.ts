@@ -10,7 +10,8 @@
  */
 import assert from "node:assert/strict";
 import type { JournalRecord } from "../../core/journal.ts";
-import { type CliRun, REPO, stepCounts, tempTree } from "../_helpers.ts";
+import { type CliRun, orch, recipeOf, REPO, stepCounts, tempTree } from "../_helpers.ts";
+import { records } from "../_journal.ts";
 import { type Attempt, attempts, OUTSIDE } from "./_attempts.ts";
 
 const STEPS = `${REPO}/tests/fixtures/security/steps`;
@@ -29,55 +30,30 @@ const AT_RUN = ATTEMPTS.filter((a) => !a.plan);
 const KNOWN_LIMITS = new Set(ATTEMPTS.filter((a) => !a.denied).map((a) => a.name));
 
 function recipe(list: Attempt[]): string {
-  const steps = list.map((a, i) => {
+  const steps = list.map((a) => {
     const [file, cls] = a.module ?? ["attempt.ts", "Attempt"];
     const args = a.module ? {} : { attempt: a.attempt, target: a.target };
-    return `  - ${
-      JSON.stringify({
-        idx: i + 1,
-        name: a.name,
-        type: "deno",
-        module: `${STEPS}/${file}`,
-        function: cls,
-        args,
-        depends_on: [],
-        parallel: true,
-      })
-    }`;
+    const module = `${STEPS}/${file}`;
+    return { name: a.name, module, function: cls, args, depends_on: [], parallel: true };
   });
-  return [
-    "test_meta: {test_id: SEC-1, tester: t, description: sandbox escapes}",
-    "steps:",
-    ...steps,
-  ]
-    .join("\n") + "\n";
+  return recipeOf(steps, { testId: "SEC-1", tester: "t", description: "sandbox escapes" });
 }
 
 /** orch run of the attempts that get as far as running, in `work`. */
 async function runAll(): Promise<CliRun & { records: JournalRecord[] }> {
   const run = await orchRun(work, AT_RUN);
-  const text = await Deno.readTextFile(`${run.json.run_dir}/journal.jsonl`);
-  const records = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-  return { ...run, records };
+  return { ...run, records: await records(run.json.run_dir as string) };
 }
 
 /** orch run of a recipe of `list`, with every Deno permission, in `cwd`. */
 async function orchRun(cwd: string, list: Attempt[]): Promise<CliRun> {
   await Deno.writeTextFile(`${cwd}/r.yaml`, recipe(list));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "--config", `${REPO}/deno.json`, "-A", `${REPO}/main.ts`, "run", "r.yaml"]
-      .concat(["--keep-going", "--allow-module", STEPS]),
+  const run = await orch(["run", "r.yaml", "--keep-going", "--allow-module", STEPS], {
     cwd,
-    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(stdout.split("\n").filter(Boolean).length, 1, `one JSON line:\n${stdout}${stderr}`);
-  return { code: out.code, stdout, stderr, json: JSON.parse(stdout) };
+    denoFlags: ["-A"],
+  });
+  assert.doesNotThrow(() => run.json, `one JSON line:\n${run.stdout}${run.stderr}`);
+  return run;
 }
 
 /** A planning-stage attempt run alone in a fresh cwd (holding its link, if any). */
