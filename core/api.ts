@@ -75,9 +75,9 @@ export async function findRecipe(
 ): Promise<{ file: string; baseDir: string }> {
   const local = path.startsWith("/") ? path : `${baseDir}/${path}`;
   const file = baseDir === Deno.cwd() ? path : local; // as given only if that names local (baseDir)
-  if (path.startsWith("/") || await _exists(local)) return { file, baseDir };
+  if (path.startsWith("/") || await pathExists(local)) return { file, baseDir };
   const builtin = `${ORCH_ROOT}/${path}`;
-  if (await _exists(builtin)) return { file: builtin, baseDir: ORCH_ROOT };
+  if (await pathExists(builtin)) return { file: builtin, baseDir: ORCH_ROOT };
   return { file, baseDir }; // let loadRecipe report "file not found" on the baseDir's path
 }
 
@@ -149,7 +149,8 @@ export async function runRecipe(path: string, options: RunOptions = {}): Promise
   return result.context;
 }
 
-async function _exists(p: string): Promise<boolean> {
+/** True when `p` exists (following symlinks). */
+export async function pathExists(p: string): Promise<boolean> {
   try {
     await Deno.stat(p);
     return true;

@@ -39,18 +39,29 @@ export async function writeContextFile(path: string, ctx: Context): Promise<void
   await writeFileAtomic(path, JSON.stringify(ctx.toJSON(), null, 2) + "\n");
 }
 
-/** Writes text to `path` via a temp file in the same directory and a rename. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+/**
+ * Writes text to `path` via a temp file in the same directory and a rename, creating the
+ * directory (mkdir -p) when it is missing. A failure is a UsageError "cannot write WHAT: why";
+ * `what` defaults to the path.
+ */
+export async function writeFileAtomic(path: string, text: string, what = path): Promise<void> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const tmp = `${dir}/.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
   try {
     // sync: Deno.writeTextFile first loads Deno's web streams (about 2 ms) to check whether it
     // was given a stream, and each async call costs more than the small write itself
-    Deno.writeTextFileSync(tmp, text);
+    try {
+      Deno.writeTextFileSync(tmp, text);
+    } catch (err) {
+      // the directory is created only when missing: no extra call on the usual path
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      Deno.mkdirSync(dir, { recursive: true });
+      Deno.writeTextFileSync(tmp, text);
+    }
     Deno.renameSync(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
-    throw new UsageError(`cannot write ${path}: ${(err as Error).message}`);
+    throw new UsageError(`cannot write ${what}: ${(err as Error).message}`);
   }
 }

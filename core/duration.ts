@@ -1,7 +1,7 @@
 /**
  * @module
  * Durations in recipes: a number of seconds (`30`, `0.5`) or a string with a unit (`"500ms"`,
- * `"30s"`, `"2m"`, `"1h"`). Parses them to milliseconds; knows nothing else.
+ * `"30s"`, `"2m"`, `"1h"`). Parses them to milliseconds, and formats milliseconds for people.
  */
 import { z } from "zod";
 
@@ -23,3 +23,8 @@ export const Duration = z.union([
     abort: true, // a malformed string is not also "not longer than 0"
   }).refine((s) => durationMs(s) > 0, { error: "a duration must be longer than 0" }),
 ], { error: 'expected seconds (a number) or a duration such as "500ms", "30s", "2m", "1h"' });
+
+/** Milliseconds for people: `"850 ms"` below a second, else seconds with two decimals (`"1.50 s"`). */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}

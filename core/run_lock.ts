@@ -20,7 +20,7 @@ export async function takeLock(dir: string): Promise<void> {
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
     }
-    const holder = await _holder(path);
+    const holder = await lockHolder(dir);
     if (holder !== undefined) {
       throw new UsageError(
         `run directory ${dir} is locked by process ${holder}, which is still running`,
@@ -32,8 +32,12 @@ export async function takeLock(dir: string): Promise<void> {
   throw new UsageError(`cannot take the lock ${path}: another run keeps taking it`);
 }
 
-/** The live pid holding a lock file, or undefined when the lock is stale. */
-async function _holder(path: string): Promise<number | undefined> {
+/**
+ * The live pid holding `dir/lock` (-1 while the lock is being written), or undefined when no live
+ * process holds it (no lock, or a stale one).
+ */
+export async function lockHolder(dir: string): Promise<number | undefined> {
+  const path = `${dir}/lock`;
   const text = await Deno.readTextFile(path).catch(() => "");
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 0) {

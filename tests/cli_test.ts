@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { orch, REPO, stepCounts, tempTree } from "./_helpers.ts";
 import { ExitCode } from "../core/errors.ts";
 import { HELP } from "../core/cli/help.ts";
+import { alignColumns } from "../core/cli/table.ts";
+import { renderTimeline } from "../core/reports/html_timeline.ts";
+import type { ReportStep } from "../core/reports/model.ts";
 
 const COMMANDS = ["run", "validate", "list", "step", "schema", "graph", "runs", "show"];
 
@@ -247,4 +250,51 @@ Deno.test({
     assert.match(plain, /compute_numbers/);
     assert.ok(!plain.includes("\x1b"), JSON.stringify(plain));
   },
+});
+
+Deno.test("a table and the HTML timeline of more than 130k steps render (no spread into Math.max)", () => {
+  const n = 130_001;
+  const lines = alignColumns([
+    ["IDX", "NAME"],
+    ...Array.from({ length: n }, (_, i) => [String(i + 1), `s${i}`]),
+  ]);
+  assert.equal(lines.length, n + 1);
+  assert.equal(lines[0], `IDX     NAME`); // padded to "130001"
+  assert.equal(lines[n], `130001  s130000`);
+
+  const t = (ms: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, 0) + ms).toISOString();
+  const steps: ReportStep[] = Array.from({ length: n }, (_, i) => ({
+    name: `s${i}`,
+    idx: i + 1,
+    type: "deno",
+    status: "ok",
+    // the earliest start is a step's, the latest end another's: both set the axis
+    startedAt: t(i === 7 ? -1000 : i % 1000),
+    endedAt: t(i === 9 ? 9000 : i % 1000 + 1),
+    durationMs: 1,
+    attempts: [{ attempt: 1, status: "ok", durationMs: 1 }],
+    outputs: [],
+    stderrTail: [],
+    stdoutTail: [],
+    dependsOn: [],
+  }));
+  const html = renderTimeline({
+    runId: "r",
+    recipe: "/r.yaml",
+    testId: "T",
+    tester: "t",
+    description: "d",
+    status: "ok",
+    startedAt: t(0),
+    endedAt: t(1),
+    durationMs: 1,
+    counts: stepCounts({ ok: n }),
+    steps,
+    context: { data: {}, history: [] },
+    dir: "/r",
+    sessions: 1,
+  }, undefined);
+  assert.equal(html.match(/class="tl-row" data-step=/g)?.length, n);
+  const axis = /([^>]*) from the run's start/.exec(html)?.[1];
+  assert.equal(axis, "10.0 s"); // from step s7's start (-1 s) to step s9's end (+9 s)
 });

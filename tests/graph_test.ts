@@ -301,6 +301,13 @@ Deno.test("orch graph prints the graph in the JSON line and writes raw text with
   assert.deepEqual(d.json, { status: "ok", format: "dot", file: "g.dot" });
   const text = await Deno.readTextFile(`${dir}/g.dot`);
   assert.ok(text.startsWith("digraph recipe {\n") && text.includes(`"std" -> "end";`), text);
+  const nested = await orch(["graph", "r.yaml", "-o", "out/graph/g.mmd"], { cwd: dir });
+  assert.equal(nested.code, 0, nested.stderr); // -o creates the missing directories
+  assert.match(await Deno.readTextFile(`${dir}/out/graph/g.mmd`), /^flowchart TD\n/);
+  await Deno.writeTextFile(`${dir}/blocker`, "a file, not a directory");
+  const blocked = await orch(["graph", "r.yaml", "-o", "blocker/g.mmd"], { cwd: dir });
+  assert.equal(blocked.code, 2);
+  assert.match(blocked.json.reason as string, /^cannot write the graph to "blocker\/g\.mmd": /);
 });
 
 Deno.test("orch graph refuses an unknown format and a cycle with exit 2", async () => {

@@ -67,6 +67,11 @@ Deno.test("orch step --recipe refuses the one-module flags", async () => {
   const res = await orch(["step", "--recipe", RECIPE, "--name", "load_numbers", "--params", "{}"]);
   assert.equal(res.code, 2);
   assert.match(res.json.reason as string, /--params/);
+  for (const flag of [["--isolate"], ["--python-path", "x"], ["--type", "shell"]]) {
+    const r = await orch(["step", "--recipe", RECIPE, "--name", "load_numbers", ...flag]);
+    assert.equal(r.code, 2, flag[0]);
+    assert.match(r.json.reason as string, new RegExp(`from the recipe, not ${flag[0]}`));
+  }
 });
 
 Deno.test("a failing step exits 1 and writes no --context-out", async () => {

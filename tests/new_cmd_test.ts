@@ -79,7 +79,12 @@ Deno.test("orch new step refuses to overwrite and then writes neither file", asy
   const res = await orch(["new", "step", "word_count"], { cwd: dir });
   assert.equal(res.code, 2, res.stderr);
   assert.match(res.json.reason as string, /tests\/word_count_test\.ts already exists/);
+  assert.match(
+    res.json.reason as string,
+    /never overwrites a file; choose another name, or remove/,
+  );
   await assert.rejects(Deno.stat(`${dir}/steps/word_count.ts`), Deno.errors.NotFound);
+  await assert.rejects(Deno.stat(`${dir}/steps`), Deno.errors.NotFound, "no directory left");
   assert.equal(await Deno.readTextFile(`${dir}/tests/word_count_test.ts`), "// mine\n");
 
   await Deno.remove(`${dir}/tests/word_count_test.ts`);
@@ -88,6 +93,7 @@ Deno.test("orch new step refuses to overwrite and then writes neither file", asy
   const again = await orch(["new", "step", "word_count"], { cwd: dir });
   assert.equal(again.code, 2);
   assert.match(again.json.reason as string, /steps\/word_count\.ts already exists/);
+  assert.match(again.json.reason as string, /choose another name, or remove the file first$/);
   assert.equal(await Deno.readTextFile(`${dir}/steps/word_count.ts`), before);
 });
 

@@ -3,14 +3,12 @@
  * `orch cache ls|clear|explain`: lists and clears the step cache of a state directory, and
  * explains whether a step would be replayed from it now and, if not, what changed.
  */
-import { validateRecipeFile } from "../api.ts";
-import { openCache, stepId } from "../cache.ts";
+import { openCache, planStepId } from "../cache.ts";
 import { readContextFile } from "../context_file.ts";
-import { UsageError } from "../errors.ts";
 import { fingerprint } from "../fingerprint.ts";
 import type { JsonValue } from "../json_safe.ts";
-import { didYouMean } from "../suggest.ts";
 import { listRuns } from "./runs.ts";
+import { planRecipeStep } from "./single_step.ts";
 
 /** What `orch cache` prints. */
 export type CacheReport = Record<string, unknown>;
@@ -45,16 +43,8 @@ export async function cacheExplain(
   step: string,
   options: { baseDir: string; allowModules: string[]; contextFile?: string },
 ): Promise<CacheReport> {
-  const plan = await validateRecipeFile(file, options);
-  const planned = plan.steps.find((p) => p.step.name === step);
-  if (!planned) {
-    const names = plan.steps.map((p) => p.step.name);
-    const hint = didYouMean(step, names);
-    throw new UsageError(
-      `no step "${step}" in ${file}${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      `steps: ${names.join(", ")}`,
-    );
-  }
+  const plan = await planRecipeStep(file, step, options, `no step "${step}" in ${file}`);
+  const planned = plan.steps.find((p) => p.step.name === step)!;
   if (planned.step.cacheKey === undefined) {
     return { step, cached: false, reasons: ["the step has no cache_key, so it is never cached"] };
   }
@@ -64,10 +54,7 @@ export async function cacheExplain(
   if (await cache.lookup(fp.hash)) {
     return { step, hash: fp.hash, hit: true, context_from: from };
   }
-  const path = plan.recipe.file.startsWith("/")
-    ? plan.recipe.file
-    : `${plan.baseDir}/${plan.recipe.file}`;
-  const reasons = await cache.explainMiss(stepId(path, step), fp.parts);
+  const reasons = await cache.explainMiss(planStepId(plan, step), fp.parts);
   return { step, hash: fp.hash, hit: false, reasons, context_from: from };
 }
 

@@ -19,9 +19,17 @@ import { buildGraph, renderGraph } from "../graph.ts";
 import { loadRecipe, recipeJsonSchema } from "../recipe.ts";
 import { didYouMean } from "../suggest.ts";
 import { stateDir } from "./runs.ts";
-import { type CliOutcome, onePositional, parseFlags, PLANNING, recipeOptions } from "./flags.ts";
+import { alignColumns } from "./table.ts";
+import {
+  type CliOutcome,
+  oneOf,
+  onePositional,
+  parseFlags,
+  PLANNING,
+  recipeOptions,
+} from "./flags.ts";
 import { cmdRun, cmdRuns, cmdShow } from "./run_cmd.ts";
-import { readContextFile } from "../context_file.ts";
+import { readContextFile, writeFileAtomic } from "../context_file.ts";
 
 // Commands other than run load their modules when called: `orch run` starts faster without them
 // (literal specifiers, so `deno compile` still embeds them).
@@ -143,14 +151,12 @@ async function cmdGraph(args: string[]): Promise<CliOutcome> {
     out: { type: "string", short: "o" },
   });
   const file = onePositional(positionals, undefined, "graph");
-  const format = values.format as string;
-  if (format !== "mermaid" && format !== "dot") {
-    const hint = didYouMean(format, ["mermaid", "dot"]);
-    throw new UsageError(
-      `unknown --format "${format}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      "use --format mermaid or --format dot",
-    );
-  }
+  const format = oneOf(
+    "--format",
+    values.format as string,
+    ["mermaid", "dot"],
+    "use --format mermaid or --format dot",
+  );
   // The graph needs the recipe and its dependencies only; the modules are `validate`'s job.
   const options = recipeOptions(values);
   const found = await findRecipe(file, options.baseDir);
@@ -160,11 +166,7 @@ async function cmdGraph(args: string[]): Promise<CliOutcome> {
   if (out === undefined) {
     return { json: { status: "ok", format, graph: text }, exitCode: ExitCode.ok };
   }
-  try {
-    await Deno.writeTextFile(out, text);
-  } catch (err) {
-    throw new UsageError(`cannot write the graph to "${out}": ${(err as Error).message}`);
-  }
+  await writeFileAtomic(out, text, `the graph to "${out}"`);
   getLogger("orch").info(`wrote the ${format} graph of ${recipe.steps.length} step(s) to ${out}`);
   return { json: { status: "ok", format, file: out }, exitCode: ExitCode.ok };
 }
@@ -250,8 +252,7 @@ function _table(steps: ListedStep[]): string[] {
       JSON.stringify(s.args),
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+  return alignColumns(rows);
 }
 
 function _issueJson(i: Issue): Record<string, unknown> {

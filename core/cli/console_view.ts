@@ -6,6 +6,7 @@
  * CLI says whether stderr is a terminal, whether to use colour and whether it runs in GitHub
  * Actions. It decides nothing about the run.
  */
+import { formatMs } from "../duration.ts";
 import type { RunEvent } from "../events.ts";
 import type { LineSink } from "../log.ts";
 
@@ -132,19 +133,19 @@ function _formatters(paint: Paint): Formatters {
     "cache-miss": (e) => `${e.step}: cache miss: ${e.reasons.join("; ")}`,
     "step-retry": (e) =>
       `${paint(YELLOW, "↻")} ${e.step} attempt ${e.attempt} failed: ${e.reason}; retrying in ` +
-      _ms(e.delayMs),
+      formatMs(e.delayMs),
     "step-end": (e) => _stepEnd(e, paint),
     "run-end": (e) => {
       const counts = Object.entries(e.counts).filter(([, n]) => n > 0)
         .map(([status, n]) => `${n} ${status}`).join(", ");
       const word = paint(e.status === "ok" ? GREEN : RED, e.status);
-      return `orch: ${word} in ${_ms(e.durationMs)}${counts ? ` (${counts})` : ""}`;
+      return `orch: ${word} in ${formatMs(e.durationMs)}${counts ? ` (${counts})` : ""}`;
     },
   };
 }
 
 function _stepEnd(e: StepEnd, paint: Paint): string {
-  const took = _ms(e.durationMs);
+  const took = formatMs(e.durationMs);
   const reason = e.envelope.status === "error" ? `: ${e.envelope.reason}` : "";
   const tries = e.attempts.length > 1 ? `, ${e.attempts.length} attempts` : "";
   switch (e.status) {
@@ -246,10 +247,6 @@ function _cut(line: string, columns: number): string {
 function _names(names: string[]): string {
   const shown = names.slice(0, 5).join(", ");
   return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
-}
-
-function _ms(n: number): string {
-  return n < 1000 ? `${Math.round(n)} ms` : `${(n / 1000).toFixed(2)} s`;
 }
 
 function _elapsed(n: number): string {

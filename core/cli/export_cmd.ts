@@ -5,12 +5,13 @@
  * commands.ts; this file turns the parsed flags into the result object.
  */
 import { type RecipeOptions, validateRecipeFile } from "../api.ts";
+import { writeFileAtomic } from "../context_file.ts";
 import { UsageError } from "../errors.ts";
 import { getLogger } from "../log.ts";
-import { didYouMean } from "../suggest.ts";
 import { argoWorkflow } from "../export/argo.ts";
 import { type ExportOptions, workflowYaml } from "../export/export_steps.ts";
 import { githubWorkflow, JUNIT_FILE } from "../export/github_actions.ts";
+import { oneOf } from "./flags.ts";
 
 /** The engines `orch export` writes for. */
 export const EXPORT_TARGETS = ["argo", "github-actions"] as const;
@@ -53,15 +54,7 @@ export async function exportRecipe(
     ]);
   const steps = plan.steps.length;
   if (request.out === undefined) return { target, steps, workflow: text };
-  try {
-    const slash = request.out.lastIndexOf("/");
-    if (slash > 0) await Deno.mkdir(request.out.slice(0, slash), { recursive: true });
-    await Deno.writeTextFile(request.out, text);
-  } catch (err) {
-    throw new UsageError(
-      `cannot write the workflow to "${request.out}": ${(err as Error).message}`,
-    );
-  }
+  await writeFileAtomic(request.out, text, `the workflow to "${request.out}"`);
   getLogger("orch").info(`wrote the ${target} workflow of ${steps} step(s) to ${request.out}`);
   return { target, file: request.out, steps };
 }
@@ -70,12 +63,5 @@ function _target(target: string | undefined): (typeof EXPORT_TARGETS)[number] {
   if (target === undefined) {
     throw new UsageError("export needs --target", `use --target ${EXPORT_TARGETS.join(" or ")}`);
   }
-  if (!(EXPORT_TARGETS as readonly string[]).includes(target)) {
-    const hint = didYouMean(target, [...EXPORT_TARGETS]);
-    throw new UsageError(
-      `unknown --target "${target}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      `use --target ${EXPORT_TARGETS.join(" or ")}`,
-    );
-  }
-  return target as (typeof EXPORT_TARGETS)[number];
+  return oneOf("--target", target, EXPORT_TARGETS, `use --target ${EXPORT_TARGETS.join(" or ")}`);
 }

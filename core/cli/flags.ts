@@ -10,7 +10,7 @@ import { UsageError } from "../errors.ts";
 import { parseMaxPermissions } from "../permissions.ts";
 import { getLogger, useColor } from "../log.ts";
 import { didYouMean } from "../suggest.ts";
-import { type ConsoleView, consoleView, OUTPUT_MODES, type OutputMode } from "./console_view.ts";
+import { type ConsoleView, consoleView, OUTPUT_MODES } from "./console_view.ts";
 
 /** What main.ts prints and exits with. */
 export interface CliOutcome {
@@ -55,25 +55,44 @@ export async function startContext(file: string | undefined, view: ConsoleView):
 
 /** The console view for stderr as it is: a terminal or not, NO_COLOR, GitHub Actions. */
 export function consoleViewFor(output: string): ConsoleView {
-  if (!(OUTPUT_MODES as readonly string[]).includes(output)) {
-    const hint = didYouMean(output, [...OUTPUT_MODES]);
-    throw new UsageError(
-      `unknown --output "${output}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      `use --output ${OUTPUT_MODES.join(" or --output ")}`,
-    );
-  }
+  const mode = oneOf(
+    "--output",
+    output,
+    OUTPUT_MODES,
+    `use --output ${OUTPUT_MODES.join(" or --output ")}`,
+  );
   const tty = Deno.stderr.isTerminal();
   let columns = Infinity;
   try {
     if (tty) columns = Deno.consoleSize().columns;
   } catch { /* no size (e.g. a pseudo-terminal without one): do not cut the progress line */ }
   return consoleView({
-    output: output as OutputMode,
+    output: mode,
     tty,
     color: useColor(),
     githubActions: Deno.env.get("GITHUB_ACTIONS") === "true",
     columns,
   });
+}
+
+/**
+ * `value` when it is one of `allowed`; else a UsageError `unknown LABEL "value" (did you mean
+ * "x"?)` with `hint`. `label` is the flag (`--type`) or what the value names (`report format`);
+ * `suggest` replaces the did-you-mean lookup (e.g. to know aliases).
+ */
+export function oneOf<const T extends string>(
+  label: string,
+  value: string,
+  allowed: readonly T[],
+  hint: string,
+  suggest: (value: string) => string | undefined = (v) => didYouMean(v, allowed),
+): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const close = suggest(value);
+  throw new UsageError(
+    `unknown ${label} "${value}"${close ? ` (did you mean "${close}"?)` : ""}`,
+    hint,
+  );
 }
 
 export function onePositional(

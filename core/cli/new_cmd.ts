@@ -5,7 +5,8 @@
  * on stderr and the written files as the JSON line. Never overwrites: it writes both files or
  * neither. The file texts come from core/scaffold.ts.
  */
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
+import { pathExists } from "../api.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { ORCH_ROOT } from "../loader.ts";
 import { getLogger, stderrSink } from "../log.ts";
@@ -23,7 +24,6 @@ export async function cmdNew(args: string[]): Promise<CliOutcome> {
     { path: `${dir}/steps/${name}.ts`, text: scaffold.step },
     { path: `${dir}/tests/${name}_test.ts`, text: scaffold.test },
   ];
-  for (const f of files) await _refuseExisting(f.path);
   await _writeAllOrNone(files);
   const log = getLogger("orch");
   log.info(`wrote ${files.map((f) => f.path).join(" and ")}`);
@@ -98,7 +98,7 @@ function _coreImport(dir: string): string {
 /** A relative `module: steps/<name>.ts` finds orch's built-in step first: refuse that name. */
 async function _refuseBuiltinShadow(name: string, dir: string): Promise<void> {
   const builtin = `${ORCH_ROOT}/steps/${name}.ts`;
-  if (!(await _exists(builtin)) || (await _exists(`${dir}/steps/${name}.ts`))) return;
+  if (!(await pathExists(builtin)) || (await pathExists(`${dir}/steps/${name}.ts`))) return;
   throw new UsageError(
     `orch has a built-in step steps/${name}.ts; a recipe's module: steps/${name}.ts would ` +
       `load it instead of the new one`,
@@ -106,39 +106,32 @@ async function _refuseBuiltinShadow(name: string, dir: string): Promise<void> {
   );
 }
 
-async function _refuseExisting(path: string): Promise<void> {
-  if (!(await _exists(path))) return;
-  throw new UsageError(
-    `${path} already exists; orch new never overwrites a file`,
-    "choose another name, or remove the file first",
-  );
-}
-
-/** Writes every file (refusing existing ones); after a failure removes those it wrote. */
+/**
+ * Writes every file (refusing existing ones); after a failure removes those it wrote and the
+ * directories it made for them.
+ */
 async function _writeAllOrNone(files: { path: string; text: string }[]): Promise<void> {
   const written: string[] = [];
+  const made: string[] = []; // the outermost directory each mkdir created
   try {
     for (const f of files) {
-      await Deno.mkdir(f.path.slice(0, f.path.lastIndexOf("/")), { recursive: true });
+      let top = dirname(f.path);
+      if (await pathExists(top)) top = "";
+      else while (!(await pathExists(dirname(top)))) top = dirname(top);
+      await Deno.mkdir(dirname(f.path), { recursive: true });
+      if (top) made.push(top);
       await Deno.writeTextFile(f.path, f.text, { createNew: true });
       written.push(f.path);
     }
   } catch (err) {
     for (const path of written) await Deno.remove(path).catch(() => {});
+    for (const dir of made.reverse()) await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (err instanceof Deno.errors.AlreadyExists) {
       throw new UsageError(
-        `${files[written.length].path} already exists; orch new never overwrites`,
+        `${files[written.length].path} already exists; orch new never overwrites a file`,
+        "choose another name, or remove the file first",
       );
     }
     throw new UsageError(`cannot write ${files[written.length].path}: ${(err as Error).message}`);
-  }
-}
-
-async function _exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -5,6 +5,7 @@
  * atomically (temp file, then rename). Checking pins is planning's job, not this command's.
  */
 import { dirname, resolve } from "node:path";
+import { writeFileAtomic } from "../context_file.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { getLogger } from "../log.ts";
 import { formatLock, LOCK_FILE, pinModules } from "../pin.ts";
@@ -22,15 +23,7 @@ export async function cmdPin(args: string[]): Promise<CliOutcome> {
   const { baseDir, allowModules } = recipeOptions(values);
   const file = resolve(baseDir, (values.out as string | undefined) ?? LOCK_FILE);
   const lock = await pinModules(allowModules, dirname(file));
-  const temp = `${file}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    await Deno.mkdir(dirname(file), { recursive: true });
-    await Deno.writeTextFile(temp, formatLock(lock));
-    await Deno.rename(temp, file);
-  } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    throw new UsageError(`cannot write the lock file "${file}": ${(err as Error).message}`);
-  }
+  await writeFileAtomic(file, formatLock(lock), `the lock file "${file}"`);
   const builtin = Object.keys(lock.builtin).length;
   const modules = Object.keys(lock.modules).length;
   getLogger("orch").info(`pinned ${builtin} built-in and ${modules} other step file(s) in ${file}`);

@@ -6,10 +6,12 @@
 import { findRecipe } from "../api.ts";
 import type { Context } from "../context.ts";
 import { UsageError } from "../errors.ts";
+import { sha256 } from "../fingerprint.ts";
 import { Journal, newRunId, type Replayed, replayJournal, type RunSummary } from "../journal.ts";
 import { stderrSink } from "../log.ts";
 import { DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "../recipe_file.ts";
-import { pidAlive } from "../run_lock.ts";
+import { lockHolder } from "../run_lock.ts";
+import { alignColumns } from "./table.ts";
 
 /** The state directory: `--state-dir`, else `ORCH_HOME`, else `.orch`, relative to baseDir. */
 export function stateDir(flag: string | undefined, baseDir: string): string {
@@ -96,11 +98,7 @@ async function _recipeHash(file: string, baseDir: string, maxBytes: number) {
   const found = await findRecipe(file, baseDir);
   const path = found.file.startsWith("/") ? found.file : `${baseDir}/${found.file}`;
   const bytes = await readRecipeBytes(path, maxBytes);
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return {
-    path,
-    sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""),
-  };
+  return { path, sha256: await sha256(bytes) };
 }
 
 /**
@@ -114,7 +112,7 @@ export async function readSummary(dir: string, replayed?: Replayed): Promise<Run
   const written = await _runJson(dir);
   if (written && written.status !== "running") return written;
   const summary = _fromJournal(replayed ?? await replayJournal(dir), written);
-  if (!(await _locked(dir))) summary.status = "crashed";
+  if ((await lockHolder(dir)) === undefined) summary.status = "crashed";
   return summary;
 }
 
@@ -150,11 +148,6 @@ function _fromJournal(replayed: Replayed, written?: RunSummary): RunSummary {
     committed: replayed.committed.size,
     sessions: starts.length,
   };
-}
-
-async function _locked(dir: string): Promise<boolean> {
-  const pid = Number((await Deno.readTextFile(`${dir}/lock`).catch(() => "")).trim());
-  return Number.isInteger(pid) && pid > 0 && pidAlive(pid);
 }
 
 /** `orch runs`: the recent runs, newest first. */
@@ -203,6 +196,5 @@ function _table(runs: RunSummary[]): string[] {
       r.recipe,
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+  return alignColumns(rows);
 }

@@ -123,18 +123,20 @@ export async function planExternalStep(
 /**
  * Plans a whole recipe (schema, modules, params, permissions) and checks that it has a step
  * `name`; run the plan with `only: [name]` to run that step alone (hermetic single-step runs).
+ * `unknown` words the usage error of a missing step (a did-you-mean and the step list follow).
  */
 export async function planRecipeStep(
   file: string,
   name: string,
   options: RecipeOptions,
+  unknown = `--name "${name}" is not a step of ${file}`,
 ): Promise<Plan> {
   const plan = await validateRecipeFile(file, options);
   const names = plan.steps.map((p) => p.step.name);
   if (!names.includes(name)) {
     const hint = didYouMean(name, names);
     throw new UsageError(
-      `--name "${name}" is not a step of ${file}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+      `${unknown}${hint ? ` (did you mean "${hint}"?)` : ""}`,
       `steps: ${names.join(", ")}`,
     );
   }

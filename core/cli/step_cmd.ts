@@ -3,15 +3,16 @@
  * The single-step commands: `step` (a module, a shell or python step, or one step of a recipe)
  * and `context merge` (joining the contexts of parallel branches).
  */
+import type { ParseArgsConfig } from "node:util";
 import { findRecipe } from "../api.ts";
 import { readContextFile, writeContextFile } from "../context_file.ts";
 import { Context } from "../context.ts";
 import { mergeContexts, type MergeStrategy } from "../context_merge.ts";
+import type { Plan } from "../plan.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { executePlan } from "../runner.ts";
 import { getLogger } from "../log.ts";
 import { loadRecipe } from "../recipe.ts";
-import { didYouMean } from "../suggest.ts";
 import {
   type ExternalStepFields,
   planExternalStep,
@@ -22,6 +23,7 @@ import {
   type CliOutcome,
   consoleViewFor,
   jsonFlag,
+  oneOf,
   onePositional,
   parseFlags,
   PLANNING,
@@ -29,54 +31,55 @@ import {
   startContext,
 } from "./flags.ts";
 
+/** The flags that give a step on the command line (its module form); `--recipe` takes none. */
+const STEP_FORM = {
+  type: { type: "string" },
+  params: { type: "string" },
+  function: { type: "string" },
+  script: { type: "string" },
+  run: { type: "string" },
+  args: { type: "string" },
+  env: { type: "string" },
+  cwd: { type: "string" },
+  module: { type: "string" },
+  "python-path": { type: "string" },
+  isolate: { type: "boolean" },
+} satisfies NonNullable<ParseArgsConfig["options"]>;
+
 export async function cmdStep(args: string[]): Promise<CliOutcome> {
   const { values, positionals } = parseFlags(args, {
     ...PLANNING,
+    ...STEP_FORM,
     recipe: { type: "string" },
-    type: { type: "string" },
-    params: { type: "string" },
-    function: { type: "string" },
     name: { type: "string" },
     context: { type: "string" },
     "context-in": { type: "string" },
     "context-out": { type: "string" },
     output: { type: "string", default: "prefixed" },
-    script: { type: "string" },
-    run: { type: "string" },
-    args: { type: "string" },
-    env: { type: "string" },
-    cwd: { type: "string" },
-    module: { type: "string" },
-    "python-path": { type: "string" },
-    isolate: { type: "boolean" },
     "run-id": { type: "string" },
   });
   if (values.recipe !== undefined) return await _recipeStep(values, positionals);
-  const type = (values.type as string | undefined) ?? "deno";
-  if (type !== "deno" && type !== "shell" && type !== "python") {
-    const hint = didYouMean(type, ["deno", "shell", "python"]);
-    throw new UsageError(
-      `unknown --type "${type}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      "use --type deno, shell or python",
-    );
-  }
+  const type = oneOf(
+    "--type",
+    (values.type as string | undefined) ?? "deno",
+    ["deno", "shell", "python"],
+    "use --type deno, shell or python",
+  );
   const params = jsonFlag(
     (values.params as string | undefined) ?? "{}",
     "--params",
     `'{"src":"data/numbers.csv"}'`,
   );
-  const view = consoleViewFor(values.output as string);
-  const context = await startContext(_contextIn(values), view);
-  const options = {
-    ...recipeOptions(values),
-    exportName: values.function as string | undefined,
-    name: values.name as string | undefined,
-  };
-  let plan;
-  if (type === "deno") {
-    const spec = onePositional(positionals, undefined, "step");
-    plan = await planSingleStep(spec, params, options);
-  } else {
+  return await _runStep(values, () => {
+    const options = {
+      ...recipeOptions(values),
+      exportName: values.function as string | undefined,
+      name: values.name as string | undefined,
+    };
+    if (type === "deno") {
+      const spec = onePositional(positionals, undefined, "step");
+      return planSingleStep(spec, params, options);
+    }
     if (positionals.length > 0) {
       throw new UsageError(
         `a ${type} step takes no positional argument, got "${positionals[0]}"`,
@@ -105,18 +108,8 @@ export async function cmdStep(args: string[]): Promise<CliOutcome> {
         isolate: values.isolate,
       };
     for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
-    plan = await planExternalStep(fields, options);
-  }
-  const result = await executePlan(plan, { context, onEvent: view, runId: _runId(values) });
-  const step = result.steps[0];
-  if (step.status !== "ok") {
-    return {
-      json: step.envelope,
-      exitCode: ExitCode.stepFailed,
-    };
-  }
-  if (values["context-out"]) await writeContextFile(values["context-out"] as string, context);
-  return { json: { ...step.envelope, ctx_keys: context.keys() }, exitCode: ExitCode.ok };
+    return planExternalStep(fields, options);
+  });
 }
 
 /** `orch step --recipe R --name S`: runs step S of recipe R alone (see HELP.step). */
@@ -124,8 +117,7 @@ async function _recipeStep(
   values: Record<string, unknown>,
   positionals: string[],
 ): Promise<CliOutcome> {
-  const flagForm = ["type", "params", "function", "script", "run", "args", "env", "cwd", "module"]
-    .concat("python-path", "isolate").filter((k) => values[k] !== undefined);
+  const flagForm = Object.keys(STEP_FORM).filter((k) => values[k] !== undefined);
   if (positionals.length > 0 || flagForm.length > 0) {
     const extra = positionals.length > 0 ? `"${positionals[0]}"` : `--${flagForm[0]}`;
     throw new UsageError(
@@ -137,16 +129,32 @@ async function _recipeStep(
   if (name === undefined) {
     throw new UsageError("orch step --recipe needs --name STEP", "see orch list RECIPE");
   }
+  return await _runStep(
+    values,
+    () => planRecipeStep(values.recipe as string, name, recipeOptions(values)),
+    name,
+  );
+}
+
+/**
+ * Runs one step: sets up --output's view and the starting context, plans (`plan`), runs the plan
+ * (only step `only` of it when given). A failed step's envelope exits 1; a step that succeeded
+ * writes --context-out and adds the context's keys to its envelope.
+ */
+async function _runStep(
+  values: Record<string, unknown>,
+  plan: () => Promise<Plan>,
+  only?: string,
+): Promise<CliOutcome> {
   const view = consoleViewFor(values.output as string);
   const context = await startContext(_contextIn(values), view);
-  const plan = await planRecipeStep(values.recipe as string, name, recipeOptions(values));
-  const result = await executePlan(plan, {
+  const result = await executePlan(await plan(), {
     context,
     onEvent: view,
-    only: [name],
+    ...(only === undefined ? {} : { only: [only] }),
     runId: _runId(values),
   });
-  const step = result.steps.find((s) => s.name === name)!;
+  const step = only === undefined ? result.steps[0] : result.steps.find((s) => s.name === only)!;
   if (result.failed || step.status !== "ok") {
     return { json: step.envelope, exitCode: result.failed?.exitCode ?? ExitCode.stepFailed };
   }
@@ -213,13 +221,11 @@ async function _mergeStrategy(values: Record<string, unknown>): Promise<MergeStr
     const found = await findRecipe(file, options.baseDir);
     return (await loadRecipe(found.file, { maxBytes: options.maxRecipeBytes })).merge;
   }
-  const strategies = ["last_write_wins", "fail_on_conflict"];
-  if (flag !== undefined && !strategies.includes(flag)) {
-    const hint = didYouMean(flag, strategies);
-    throw new UsageError(
-      `unknown --merge "${flag}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-      "use --merge last_write_wins or --merge fail_on_conflict",
-    );
-  }
-  return (flag ?? "last_write_wins") as MergeStrategy;
+  if (flag === undefined) return "last_write_wins";
+  return oneOf(
+    "--merge",
+    flag,
+    ["last_write_wins", "fail_on_conflict"],
+    "use --merge last_write_wins or --merge fail_on_conflict",
+  );
 }

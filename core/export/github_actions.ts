@@ -37,7 +37,10 @@ export const SETUP_MINUTES = 5;
 /** The workflow run's id in every job (`${{ run.id }}`): the same across jobs and re-runs. */
 export const RUN_ID = "${{ github.run_id }}";
 
-/** The file the report job publishes. orch's JUnit reporter (a later issue) will write it. */
+/**
+ * The file the report job publishes. orch's JUnit reporter exists (`orch run --report junit=PATH`,
+ * `orch report --format junit`), but no exported node writes this file yet, so the job skips.
+ */
 export const JUNIT_FILE = "report.xml";
 
 /** A GitHub Actions workflow document (the parts orch writes). */

@@ -77,15 +77,12 @@ export function peakConcurrency(report: RunReport): number {
 }
 
 function _scale(report: RunReport): Scale {
-  const starts = [ms(report.startedAt), ...report.steps.map((s) => ms(s.startedAt))];
-  const known = starts.filter((t): t is number => t !== undefined);
-  const t0 = known.length > 0 ? Math.min(...known) : 0;
-  const ends = [
-    ms(report.endedAt),
-    t0 + report.durationMs,
-    ...report.steps.map((s) => ms(s.endedAt)),
-  ];
-  const tEnd = Math.max(...ends.filter((t): t is number => t !== undefined));
+  // loops, not Math.min(...steps): spreading ~125k arguments overflows the stack
+  let t0 = ms(report.startedAt) ?? Infinity;
+  for (const s of report.steps) t0 = Math.min(t0, ms(s.startedAt) ?? Infinity);
+  if (t0 === Infinity) t0 = 0;
+  let tEnd = Math.max(ms(report.endedAt) ?? -Infinity, t0 + report.durationMs);
+  for (const s of report.steps) tEnd = Math.max(tEnd, ms(s.endedAt) ?? -Infinity);
   return { t0, span: Math.max(tEnd - t0, 1) };
 }
 

@@ -49,14 +49,17 @@ function _node(name: string, value: JsonValue, budget: Budget): string {
   if (value === null || typeof value !== "object") {
     return `<li>${key}${_scalar(value, budget)}</li>`;
   }
-  const entries: [string, JsonValue][] = Array.isArray(value)
-    ? value.map((v, i) => [String(i), v])
-    : Object.entries(value);
-  if (entries.length === 0) {
+  // only the shown children are listed: an array of a million items costs MAX_CHILDREN pairs
+  const keys = Array.isArray(value) ? undefined : Object.keys(value);
+  const count = keys?.length ?? (value as JsonValue[]).length;
+  if (count === 0) {
     return `<li>${key}<span class="v">${Array.isArray(value) ? "[]" : "{}"}</span></li>`;
   }
-  const shown = entries.slice(0, MAX_CHILDREN).map(([k, v]) => _node(k, v, budget)).join("");
-  const more = entries.length - Math.min(entries.length, MAX_CHILDREN);
+  const entries: [string, JsonValue][] = Array.isArray(value)
+    ? value.slice(0, MAX_CHILDREN).map((v, i) => [String(i), v])
+    : keys!.slice(0, MAX_CHILDREN).map((k) => [k, (value as Record<string, JsonValue>)[k]]);
+  const shown = entries.map(([k, v]) => _node(k, v, budget)).join("");
+  const more = count - entries.length;
   if (more > 0) budget.cut = true;
   const rest = more > 0 ? `<li class="muted">… ${more} more</li>` : "";
   return `<li><details><summary>${key}<span class="preview">${
@@ -81,21 +84,23 @@ function _scalar(value: string | number | boolean | null, budget: Budget): strin
 function _preview(value: JsonValue, budget = 70): string {
   const parts: string[] = [];
   let used = 0;
-  const isArray = Array.isArray(value);
-  const entries = isArray ? (value as JsonValue[]).map((v) => ["", v] as const) : Object.entries(
-    value as Record<string, JsonValue>,
-  );
-  for (const [k, v] of entries) {
-    const part = (isArray ? "" : `${k}: `) + _short(v);
+  // false (after adding "…") once the budget is spent: the items are never all visited
+  const add = (part: string) => {
     if (used + part.length > budget && parts.length > 0) {
       parts.push("…");
-      break;
+      return false;
     }
     parts.push(part);
     used += part.length + 2;
+    return true;
+  };
+  if (Array.isArray(value)) {
+    for (const v of value) if (!add(_short(v))) break;
+    return `(${value.length}) [${parts.join(", ")}]`;
   }
-  const body = parts.join(", ");
-  return isArray ? `(${entries.length}) [${body}]` : `{${body}}`;
+  const object = value as Record<string, JsonValue>;
+  for (const k in object) if (Object.hasOwn(object, k) && !add(`${k}: ${_short(object[k])}`)) break;
+  return `{${parts.join(", ")}}`;
 }
 
 function _short(v: JsonValue): string {

@@ -5,6 +5,7 @@
  * failed or timed-out step's reason and stderr tail. Only formats; reading the run is
  * `model.ts`'s job.
  */
+import { formatMs } from "../duration.ts";
 import type { ReportStep, RunReport } from "./model.ts";
 
 const ICON: Record<string, string> = {
@@ -31,7 +32,7 @@ export function renderMarkdown(report: RunReport): string {
     "",
     ...(report.description ? [_inline(report.description), ""] : []),
     `Run \`${report.runId}\` · tester ${_inline(report.tester || "-")} · ${
-      _seconds(report.durationMs)
+      formatMs(report.durationMs)
     } · ${counts || "no step ended"}`,
     "",
     "| # | step | type | status | time | attempts | details |",
@@ -55,7 +56,7 @@ function _row(s: ReportStep): string {
     `\`${s.name}\``,
     s.type,
     `${ICON[s.status] ?? ""} ${s.status}`,
-    s.status === "not-run" ? "" : _seconds(s.durationMs),
+    s.status === "not-run" ? "" : formatMs(s.durationMs),
     String(s.attempts.length),
     _cell(details),
   ];
@@ -97,8 +98,4 @@ function _inline(text: string): string {
 function _printable(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, "").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
-}
-
-function _seconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }

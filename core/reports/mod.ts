@@ -8,6 +8,7 @@
 import { writeFileAtomic } from "../context_file.ts";
 import { UsageError } from "../errors.ts";
 import { didYouMean } from "../suggest.ts";
+import { oneOf } from "../cli/flags.ts";
 import { renderHtml } from "./html.ts";
 import { renderJunit } from "./junit.ts";
 import { renderMarkdown } from "./markdown.ts";
@@ -39,17 +40,14 @@ const EXAMPLE = "--report junit=out/junit.xml,html=out/report.html,md=out/summar
 
 /** Checks a `--format` value; a usage error with a "did you mean" otherwise. */
 export function reportFormat(value: string | undefined, flag = "--format"): ReportFormat {
-  if (value !== undefined && (REPORT_FORMATS as readonly string[]).includes(value)) {
-    return value as ReportFormat;
-  }
-  const hint = value === undefined
-    ? undefined
-    : ALIASES[value.toLowerCase()] ?? didYouMean(value, [...REPORT_FORMATS]);
-  throw new UsageError(
-    value === undefined
-      ? `${flag} is required`
-      : `unknown report format "${value}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
-    `formats: ${REPORT_FORMATS.join(", ")}`,
+  const formats = `formats: ${REPORT_FORMATS.join(", ")}`;
+  if (value === undefined) throw new UsageError(`${flag} is required`, formats);
+  return oneOf(
+    "report format",
+    value,
+    REPORT_FORMATS,
+    formats,
+    (v) => ALIASES[v.toLowerCase()] ?? didYouMean(v, REPORT_FORMATS),
   );
 }
 
@@ -87,12 +85,6 @@ export async function writeReport(
   baseDir: string,
 ): Promise<void> {
   const text = RENDERERS[spec.format](report, baseDir);
-  const slash = spec.path.lastIndexOf("/");
-  if (slash > 0) {
-    await Deno.mkdir(spec.path.slice(0, slash), { recursive: true }).catch((err) => {
-      throw new UsageError(`cannot write ${spec.path}: ${(err as Error).message}`);
-    });
-  }
   await writeFileAtomic(spec.path, text);
 }
 

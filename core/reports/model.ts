@@ -9,7 +9,7 @@ import type { ContextJson } from "../context.ts";
 import type { Envelope } from "../envelope.ts";
 import { type StepStatus, zeroCounts } from "../events.ts";
 import { type JournalRecord, replayJournal } from "../journal.ts";
-import { pidAlive } from "../run_lock.ts";
+import { lockHolder } from "../run_lock.ts";
 import type { RunMetaStep } from "../run_meta.ts";
 
 /** One attempt of a step. */
@@ -116,8 +116,7 @@ async function _status(records: JournalRecord[], dir: string): Promise<RunReport
   const lastStart = records.findLastIndex((r) => r.kind === "run-start");
   const end = records.slice(lastStart).find((r) => r.kind === "run-end");
   if (end?.kind === "run-end") return end.status;
-  const pid = Number((await Deno.readTextFile(`${dir}/lock`).catch(() => "")).trim());
-  return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? "running" : "interrupted";
+  return (await lockHolder(dir)) !== undefined ? "running" : "interrupted";
 }
 
 /** Each step's final state: the recipe's steps (from run-start meta) updated record by record. */
