@@ -7,7 +7,7 @@
 import { type ContextBase, type ContextDelta, type JsonValue, StepContext } from "./context.ts";
 import { type Envelope, envelopeProblem, fail } from "./envelope.ts";
 import { checkParams, formatParamIssues } from "./params.ts";
-import type { ScriptletClass, StepInfo } from "./scriptlet.ts";
+import { isScriptletClass, type ScriptletClass, type StepInfo } from "./scriptlet.ts";
 
 /** Everything one attempt needs. */
 export interface InvokeInput {
@@ -64,6 +64,25 @@ export async function invokeScriptlet(
     return failed(`envelope lists outputs that were never written: ${missing.join(", ")}`);
   }
   return { envelope: { status: "ok", outputs: [...envelope.outputs] }, delta: ctx.delta() };
+}
+
+/**
+ * The scriptlet class `exportName` of the module at `moduleUrl` (`loaded`: the module, already
+ * imported), or the step's failure reason when it cannot be imported or is not one.
+ */
+export async function loadScriptlet(
+  moduleUrl: string,
+  exportName: string,
+  loaded?: Record<string, unknown>,
+): Promise<ScriptletClass | string> {
+  let mod = loaded;
+  try {
+    mod ??= await import(moduleUrl) as Record<string, unknown>;
+  } catch (err) {
+    return `cannot import step module: ${describeThrown(err)}`;
+  }
+  const cls = mod[exportName];
+  return isScriptletClass(cls) ? cls : `export "${exportName}" is not a scriptlet class`;
 }
 
 /** One line describing a thrown value, without a stack trace. Never throws. */

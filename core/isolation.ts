@@ -27,14 +27,27 @@ export function isolationIssues(
       issue(path, `isolation: inline is for deno steps; a ${s.type} step runs as its own process`),
     ];
   }
-  const why = s.timeout !== undefined
+  const why = _workerReason(
+    s.timeout !== undefined,
+    s.permissions !== undefined,
+    recipeHasPermissions,
+  );
+  return why ? [issue(path, `isolation: inline cannot be combined with ${why}`)] : [];
+}
+
+/** Why a deno step must keep its Worker, or undefined when it may run inline. */
+function _workerReason(
+  timeout: boolean,
+  permissions: boolean,
+  recipeCeiling: boolean,
+): string | undefined {
+  return timeout
     ? "a timeout (only a Worker can be stopped mid-step); drop the timeout or the isolation"
-    : s.permissions !== undefined
+    : permissions
     ? "permissions (an inline step has orch's own; only a Worker narrows them); drop one of them"
-    : recipeHasPermissions
+    : recipeCeiling
     ? "a recipe-level permissions ceiling (an inline step would have orch's own permissions)"
     : undefined;
-  return why ? [issue(path, `isolation: inline cannot be combined with ${why}`)] : [];
 }
 
 /**
@@ -42,11 +55,14 @@ export function isolationIssues(
  * step with a timeout or permissions, or any step under a recipe ceiling, keeps its Worker).
  */
 export function withIsolation(plan: Plan, mode: Isolation | undefined): Plan {
-  if (mode !== "inline" || plan.recipe.permissions !== undefined) return plan;
+  if (mode !== "inline") return plan;
+  const ceiling = plan.recipe.permissions !== undefined;
   const steps = plan.steps.map((p) => {
     const { step, target } = p;
-    if (target.type !== "deno" || step.timeoutMs !== undefined) return p;
-    if (step.permissions !== undefined) return p;
+    if (target.type !== "deno") return p;
+    if (_workerReason(step.timeoutMs !== undefined, step.permissions !== undefined, ceiling)) {
+      return p;
+    }
     return { ...p, target: { ...target, isolation: "inline" as const } };
   });
   return { ...plan, steps };

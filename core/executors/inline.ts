@@ -10,8 +10,8 @@
  */
 import type { ContextBase } from "../context.ts";
 import { fail } from "../envelope.ts";
-import { describeThrown, invokeScriptlet } from "../invoke.ts";
-import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
+import { invokeScriptlet, loadScriptlet } from "../invoke.ts";
+import type { ScriptletClass } from "../scriptlet.ts";
 import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
 import { memo } from "../memo.ts";
 
@@ -19,7 +19,7 @@ import { memo } from "../memo.ts";
 export function inlineExecutor(): Executor {
   const classes = new Map<string, Promise<ScriptletClass | string>>();
   const load = (moduleUrl: string, exportName: string) =>
-    memo(classes, `${moduleUrl}#${exportName}`, () => _load(moduleUrl, exportName));
+    memo(classes, `${moduleUrl}#${exportName}`, () => loadScriptlet(moduleUrl, exportName));
   return {
     async run(attempt: StepAttempt, signal: AbortSignal, onLog: StepLog): Promise<StepOutcome> {
       const start = performance.now();
@@ -50,14 +50,4 @@ export function inlineExecutor(): Executor {
 /** What the step reads: the live context when the runner offers it, else the snapshot. */
 function _base(attempt: StepAttempt): ContextBase | StepAttempt["snapshot"] {
   return attempt.context?.live?.() ?? attempt.snapshot;
-}
-
-/** The scriptlet class, or why it cannot be had. */
-async function _load(moduleUrl: string, exportName: string): Promise<ScriptletClass | string> {
-  try {
-    const cls = (await import(moduleUrl))[exportName];
-    return isScriptletClass(cls) ? cls : `export "${exportName}" is not a scriptlet class`;
-  } catch (err) {
-    return `cannot import step module: ${describeThrown(err)}`;
-  }
 }

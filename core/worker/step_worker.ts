@@ -21,7 +21,7 @@
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import { describeThrown, invokeScriptlet } from "../invoke.ts";
+import { describeThrown, invokeScriptlet, loadScriptlet } from "../invoke.ts";
 import { checkParams } from "../params.ts";
 import { isScriptletClass, type ScriptletClass } from "../scriptlet.ts";
 import type { JsonValue } from "../context.ts";
@@ -80,18 +80,8 @@ async function _run(
 ): Promise<Omit<Extract<FromWorker, { kind: "result" }>, "kind" | "id">> {
   _catchUp(msg.ctx); // first: the runner counts this request as seen, whatever happens next
   const step = { name: msg.step, baseDir: msg.baseDir };
-  let mod = modules[msg.moduleUrl];
-  if (!mod) {
-    try {
-      mod = await import(msg.moduleUrl);
-    } catch (err) {
-      return _failed(msg.step, `cannot import step module: ${describeThrown(err)}`);
-    }
-  }
-  const cls = mod[msg.exportName];
-  if (!isScriptletClass(cls)) {
-    return _failed(msg.step, `export "${msg.exportName}" is not a scriptlet class`);
-  }
+  const cls = await loadScriptlet(msg.moduleUrl, msg.exportName, modules[msg.moduleUrl]);
+  if (typeof cls === "string") return _failed(msg.step, cls);
   return await invokeScriptlet(cls, {
     params: msg.params,
     snapshot: replica,
