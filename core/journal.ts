@@ -337,23 +337,22 @@ export class Journal {
   }
 
   async #writeSummary(status: string, counts?: Record<StepStatus, number>): Promise<void> {
-    const first = this.#earlier.find((r) => r.kind === "run-start");
-    const ends = this.#earlier.filter((r) => r.kind === "run-end");
+    const { starts, endedMs } = sessionsOf(this.#earlier);
+    const first = starts[0];
     const now = new Date();
     const thisSession = status === "running" ? 0 : now.getTime() - this.#started.getTime();
     const summary: RunSummary = {
       run_id: this.runId,
       recipe: this.#header.recipe,
       recipe_sha256: this.#header.recipeSha256,
-      test_id: this.#testId || (first?.kind === "run-start" ? first.test_id : ""),
+      test_id: this.#testId || (first?.test_id ?? ""),
       status,
       started_at: first?.at ?? this.#started.toISOString(),
       ...(status === "running" ? {} : { ended_at: now.toISOString() }),
-      duration_ms: ends.reduce((sum, r) => sum + (r as { duration_ms: number }).duration_ms, 0) +
-        thisSession,
+      duration_ms: endedMs + thisSession,
       committed: this.#committed,
       ...(counts ? { steps: counts } : {}),
-      sessions: this.#earlier.filter((r) => r.kind === "run-start").length + 1,
+      sessions: starts.length + 1,
     };
     await writeFileAtomic(`${this.dir}/run.json`, JSON.stringify(summary, null, 2) + "\n");
   }
@@ -422,6 +421,25 @@ export interface Replayed {
   /** Steps with a step-commit record. */
   committed: Set<string>;
   records: JournalRecord[];
+}
+
+/** A journal's run-start records (one per session) and its sessions' run-end records. */
+export interface Sessions {
+  starts: Extract<JournalRecord, { kind: "run-start" }>[];
+  ends: Extract<JournalRecord, { kind: "run-end" }>[];
+  /** The ended sessions' durations, summed (ms). */
+  endedMs: number;
+}
+
+/** The sessions of a journal's records (what run.json, `orch runs` and reports summarise). */
+export function sessionsOf(records: readonly JournalRecord[]): Sessions {
+  const starts: Sessions["starts"] = [];
+  const ends: Sessions["ends"] = [];
+  for (const r of records) {
+    if (r.kind === "run-start") starts.push(r);
+    else if (r.kind === "run-end") ends.push(r);
+  }
+  return { starts, ends, endedMs: ends.reduce((sum, r) => sum + r.duration_ms, 0) };
 }
 
 /** Reads `dir/journal.jsonl` and rebuilds the run's context and committed steps. */

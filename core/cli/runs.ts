@@ -7,7 +7,14 @@ import { findRecipe } from "../api.ts";
 import type { Context } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { sha256 } from "../fingerprint.ts";
-import { Journal, newRunId, type Replayed, replayJournal, type RunSummary } from "../journal.ts";
+import {
+  Journal,
+  newRunId,
+  type Replayed,
+  replayJournal,
+  type RunSummary,
+  sessionsOf,
+} from "../journal.ts";
 import { stderrSink } from "../log.ts";
 import { DEFAULT_MAX_RECIPE_BYTES, readRecipeBytes } from "../recipe_file.ts";
 import { lockHolder } from "../run_lock.ts";
@@ -131,8 +138,7 @@ async function _runJson(dir: string): Promise<RunSummary | undefined> {
  */
 function _fromJournal(replayed: Replayed, written?: RunSummary): RunSummary {
   const { records } = replayed;
-  const starts = records.filter((r) => r.kind === "run-start");
-  const ended = records.filter((r) => r.kind === "run-end");
+  const { starts, endedMs } = sessionsOf(records);
   const last = starts.at(-1), lastAt = records.at(-1)?.at;
   const open = records.at(-1)?.kind !== "run-end" && last !== undefined && lastAt !== undefined;
   return {
@@ -140,11 +146,10 @@ function _fromJournal(replayed: Replayed, written?: RunSummary): RunSummary {
     run_id: replayed.runId,
     recipe: replayed.recipe,
     recipe_sha256: replayed.recipeSha256,
-    test_id: last?.kind === "run-start" ? last.test_id : written?.test_id ?? "",
+    test_id: last?.test_id ?? written?.test_id ?? "",
     status: "running",
     started_at: starts[0]?.at ?? written?.started_at ?? "",
-    duration_ms: ended.reduce((sum, r) => sum + (r.kind === "run-end" ? r.duration_ms : 0), 0) +
-      (open ? Math.max(0, Date.parse(lastAt) - Date.parse(last.at)) : 0),
+    duration_ms: endedMs + (open ? Math.max(0, Date.parse(lastAt) - Date.parse(last.at)) : 0),
     committed: replayed.committed.size,
     sessions: starts.length,
   };

@@ -8,7 +8,7 @@
 import type { ContextJson } from "../context.ts";
 import type { Envelope } from "../envelope.ts";
 import { type StepStatus, zeroCounts } from "../events.ts";
-import { type JournalRecord, replayJournal } from "../journal.ts";
+import { type JournalRecord, replayJournal, sessionsOf } from "../journal.ts";
 import { lockHolder } from "../run_lock.ts";
 import type { RunMetaStep } from "../run_meta.ts";
 
@@ -87,11 +87,10 @@ export interface RunReport {
 export async function loadRunReport(dir: string): Promise<RunReport> {
   const replayed = await replayJournal(dir);
   const records = replayed.records;
-  const starts = records.filter((r) => r.kind === "run-start");
+  const { starts, ends, endedMs } = sessionsOf(records);
   const first = starts[0], last = starts[starts.length - 1];
   const status = await _status(records, dir);
   const steps = _steps(records, status !== "running");
-  const ends = records.filter((r) => r.kind === "run-end");
   const running = status === "running" ? Math.max(0, Date.now() - new Date(last.at).getTime()) : 0;
   return {
     runId: replayed.runId,
@@ -102,7 +101,7 @@ export async function loadRunReport(dir: string): Promise<RunReport> {
     status,
     startedAt: first.at,
     ...(status === "running" ? {} : { endedAt: ends.at(-1)?.at ?? last.at }),
-    durationMs: ends.reduce((sum, r) => sum + r.duration_ms, 0) + running,
+    durationMs: endedMs + running,
     counts: _counts(steps),
     steps,
     context: replayed.context.toJSON(),
