@@ -5,17 +5,13 @@
  */
 import { Context } from "./context.ts";
 import { StepFailedError, UsageError } from "./errors.ts";
-import type { EventSink } from "./events.ts";
-import type { Executor } from "./executors/executor.ts";
 import { ORCH_ROOT } from "./loader.ts";
 import { type Plan, type PlanOptions, planRun } from "./plan.ts";
 import type { DenoWorkerExecutor } from "./executors/deno_worker.ts";
 import { stepExecutor } from "./executors/by_type.ts";
-import type { Journal } from "./journal.ts";
-import type { StepCache } from "./cache.ts";
 import { loadRecipe } from "./recipe.ts";
 import type { PermissionSpec } from "./permissions.ts";
-import { executePlan, type RunResult } from "./runner.ts";
+import { type ExecuteOptions, executePlan, type RunResult } from "./runner.ts";
 import { type Isolation, withIsolation } from "./isolation.ts";
 
 /** Options shared by validate and run. */
@@ -30,34 +26,13 @@ export interface RecipeOptions {
   maxPermissions?: PermissionSpec;
 }
 
-/** Options of a run. */
-export interface RunOptions extends RecipeOptions {
-  /** The context to start from; it is updated in place. @default a new empty Context */
-  context?: Context;
-  /** Receives every event of the run. @default ignored */
-  onEvent?: EventSink;
-  /** Aborting stops the run: the running step is cancelled, no new step starts. */
-  signal?: AbortSignal;
-  /** Runs each step attempt. @default the Deno Worker executor */
-  executor?: Executor;
-  /** Receives context warnings (e.g. unversioned keys). @default ignored */
+/**
+ * Options of a run: the recipe's, the runner's (ExecuteOptions: context, events, signal, executor,
+ * concurrency, selection, journal, cache, committed steps, run id), and two of its own.
+ */
+export interface RunOptions extends RecipeOptions, ExecuteOptions {
+  /** Receives context warnings (e.g. unversioned keys) of the new context. @default ignored */
   onWarning?: (message: string) => void;
-  /** Most steps running at once. @default the number of CPUs */
-  concurrency?: number;
-  /** Run every branch that does not depend on a failure (default: fail fast). @default false */
-  keepGoing?: boolean;
-  /** Run only these steps (their dependencies are taken as done). */
-  only?: string[];
-  /** Do not run these steps. */
-  skip?: string[];
-  /** Run this step and every step after it in idx order. */
-  resumeFrom?: string;
-  /** Records the run (see ExecuteOptions.journal). @default no journal */
-  journal?: Journal;
-  /** Stored step results for steps with `cache_key`. @default no cache */
-  cache?: StepCache;
-  /** Steps an earlier session committed; not run again (see ExecuteOptions.committed). */
-  committed?: ReadonlySet<string>;
   /** `inline`: run deno steps in this process where they may (see isolation.ts). @default worker */
   isolation?: Isolation;
 }
@@ -118,18 +93,9 @@ export async function run(path: string, options: RunOptions = {}): Promise<RunRe
   }
   plan = withIsolation(plan, options.isolation);
   return await executePlan(plan, {
+    ...options,
     context: options.context ?? new Context({ onWarning: options.onWarning }),
-    onEvent: options.onEvent,
-    signal: options.signal,
     executor,
-    concurrency: options.concurrency,
-    keepGoing: options.keepGoing,
-    only: options.only,
-    skip: options.skip,
-    resumeFrom: options.resumeFrom,
-    journal: options.journal,
-    cache: options.cache,
-    committed: options.committed,
   });
 }
 
