@@ -12,8 +12,11 @@ import type { ContextJson, HistoryEntry, JsonValue } from "./context.ts";
 import { ContextError } from "./errors.ts";
 import { copyJson } from "./json_safe.ts";
 
+/** How writes of different branches to one key may be merged (a recipe's `context.merge`). */
+export const MERGE_STRATEGIES = ["last_write_wins", "fail_on_conflict"] as const;
+
 /** How writes of different branches to one key are merged (as a recipe's `context.merge`). */
-export type MergeStrategy = "last_write_wins" | "fail_on_conflict";
+export type MergeStrategy = typeof MERGE_STRATEGIES[number];
 
 /** Options of `mergeContexts`. */
 export interface MergeOptions {

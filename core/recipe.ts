@@ -22,6 +22,7 @@ import { typedStep, typeFieldIssues } from "./step_types.ts";
 import { isolationIssues } from "./isolation.ts";
 import { Duration, durationMs } from "./duration.ts";
 import { type PermissionSpec, PermissionsSchema } from "./permissions.ts";
+import { MERGE_STRATEGIES, type MergeStrategy } from "./context_merge.ts";
 
 const STEP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const CONTEXT_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
@@ -79,7 +80,7 @@ export const RecipeSchema = z.strictObject({
     description: z.string(),
   }),
   steps: z.array(StepSchema).min(1, { error: "a recipe needs at least one step" }),
-  context: z.strictObject({ merge: z.enum(["last_write_wins", "fail_on_conflict"]) }).optional(),
+  context: z.strictObject({ merge: z.enum(MERGE_STRATEGIES) }).optional(),
   permissions: PermissionsSchema.optional(),
   secrets: z.array(
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
@@ -218,7 +219,7 @@ export interface Recipe {
   /** The steps, sorted by `idx`. */
   steps: Step[];
   /** How writes of steps the graph does not order are merged (`context.merge`). */
-  merge: "last_write_wins" | "fail_on_conflict";
+  merge: MergeStrategy;
   /** The recipe-level `permissions:` block (ceiling for every step), when present. */
   permissions?: PermissionSpec;
   /** Environment variables whose values are redacted from every output (`secrets:`). */

@@ -7,7 +7,7 @@ import type { ParseArgsConfig } from "node:util";
 import { findRecipe } from "../api.ts";
 import { readContextFile, writeContextFile } from "../context_file.ts";
 import { Context } from "../context.ts";
-import { mergeContexts, type MergeStrategy } from "../context_merge.ts";
+import { MERGE_STRATEGIES, mergeContexts, type MergeStrategy } from "../context_merge.ts";
 import type { Plan } from "../plan.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { executePlan } from "../runner.ts";
@@ -225,7 +225,7 @@ async function _mergeStrategy(values: Record<string, unknown>): Promise<MergeStr
   return oneOf(
     "--merge",
     flag,
-    ["last_write_wins", "fail_on_conflict"],
-    "use --merge last_write_wins or --merge fail_on_conflict",
+    MERGE_STRATEGIES,
+    `use --merge ${MERGE_STRATEGIES.join(" or --merge ")}`,
   );
 }
