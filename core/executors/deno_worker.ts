@@ -8,7 +8,13 @@
 import { snapshotReader } from "../context.ts";
 import { fail } from "../envelope.ts";
 import type { FromWorker, InspectItem, InspectRequest, ToWorker } from "../worker/protocol.ts";
-import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import {
+  cancelledOutcome,
+  type Executor,
+  type StepAttempt,
+  type StepLog,
+  type StepOutcome,
+} from "./executor.ts";
 import { type PoolReply, WorkerPool, type WorkerPoolOptions } from "./worker_pool.ts";
 
 /** What a step may do when the recipe grants nothing more: read files, nothing else. */
@@ -89,13 +95,7 @@ function _outcome(
   signal: AbortSignal,
 ): Omit<StepOutcome, "durationMs"> {
   const none = { writes: [] };
-  if (reply.kind === "aborted") {
-    const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
-    const envelope = timedOut
-      ? fail(step, "cancelled: the step timed out", 124)
-      : fail(step, "cancelled: the run was interrupted", 130);
-    return { status: "cancelled", envelope, delta: none };
-  }
+  if (reply.kind === "aborted") return cancelledOutcome(step, signal);
   if (reply.kind === "died") {
     return { status: "error", envelope: fail(step, reply.reason), delta: none };
   }

@@ -4,7 +4,7 @@
  * yields a StepOutcome. The runner owns ordering and commits; executors own one attempt.
  */
 import type { ContextDelta, ContextReader, JsonValue } from "../context.ts";
-import type { Envelope } from "../envelope.ts";
+import { type Envelope, fail } from "../envelope.ts";
 
 /** What to run, by step type (resolved when planning). */
 export type AttemptTarget =
@@ -74,6 +74,22 @@ export interface StepOutcome {
   delta: ContextDelta;
   /** How long the attempt took, in milliseconds. */
   durationMs: number;
+}
+
+/**
+ * The outcome of an attempt stopped by `signal`: exit 124 when its timeout fired (`timedOut`
+ * says what that means for this executor), else 130, the run was interrupted.
+ */
+export function cancelledOutcome(
+  step: string,
+  signal: AbortSignal,
+  timedOut = "the step timed out",
+): Omit<StepOutcome, "durationMs"> {
+  const timeout = (signal.reason as Error | undefined)?.name === "TimeoutError";
+  const envelope = timeout
+    ? fail(step, `cancelled: ${timedOut}`, 124)
+    : fail(step, "cancelled: the run was interrupted", 130);
+  return { status: "cancelled", envelope, delta: { writes: [] } };
 }
 
 /** A line a step printed. */

@@ -12,7 +12,13 @@ import type { ContextBase } from "../context.ts";
 import { fail } from "../envelope.ts";
 import { invokeScriptlet, loadScriptlet } from "../invoke.ts";
 import type { ScriptletClass } from "../scriptlet.ts";
-import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import {
+  cancelledOutcome,
+  type Executor,
+  type StepAttempt,
+  type StepLog,
+  type StepOutcome,
+} from "./executor.ts";
 import { memo } from "../memo.ts";
 
 /** An executor running deno steps in this process. */
@@ -28,10 +34,7 @@ export function inlineExecutor(): Executor {
         throw new Error(`the inline executor runs deno steps, not ${target.type} steps`);
       }
       const none = { writes: [] };
-      if (signal.aborted) {
-        const envelope = fail(step, "cancelled: the run was interrupted", 130);
-        return { status: "cancelled", envelope, delta: none, durationMs: 0 };
-      }
+      if (signal.aborted) return { ...cancelledOutcome(step, signal), durationMs: 0 };
       const cls = await load(target.moduleUrl, target.exportName);
       const result = typeof cls === "string"
         ? { envelope: fail(step, cls), delta: none }

@@ -11,7 +11,13 @@ import { admitValue, checkKey, type ContextDelta } from "../context.ts";
 import { fail } from "../envelope.ts";
 import { judgeEnvelope, readEnvelopeLine, shown } from "../external_contract.ts";
 import { type BridgeDone, BridgeProcess, type BridgeReply } from "../python/bridge_process.ts";
-import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import {
+  cancelledOutcome,
+  type Executor,
+  type StepAttempt,
+  type StepLog,
+  type StepOutcome,
+} from "./executor.ts";
 
 /** Options of the python executor. */
 export interface PythonExecutorOptions {
@@ -116,11 +122,7 @@ async function _missingDir(cwd: string): Promise<string | undefined> {
 }
 
 function _cancelled(step: string, signal: AbortSignal): Omit<StepOutcome, "durationMs"> {
-  const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
-  const envelope = timedOut
-    ? fail(step, "cancelled: the step timed out; its Python bridge was stopped", 124)
-    : fail(step, "cancelled: the run was interrupted", 130);
-  return { status: "cancelled", envelope, delta: NONE };
+  return cancelledOutcome(step, signal, "the step timed out; its Python bridge was stopped");
 }
 
 /** The outcome of a finished request: the bridge's verdict, then the envelope contract. */

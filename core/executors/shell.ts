@@ -20,7 +20,13 @@
 import { fail } from "../envelope.ts";
 import { judgeRun, MAX_STDOUT_BYTES } from "../external_contract.ts";
 import { ContextFiles } from "./context_files.ts";
-import type { Executor, StepAttempt, StepLog, StepOutcome } from "./executor.ts";
+import {
+  cancelledOutcome,
+  type Executor,
+  type StepAttempt,
+  type StepLog,
+  type StepOutcome,
+} from "./executor.ts";
 
 /** Options of the shell executor. */
 export interface ShellExecutorOptions {
@@ -61,7 +67,7 @@ export function shellExecutor(options: ShellExecutorOptions = {}): Executor {
           limit,
           graceMs,
         });
-        if (ran.kind === "aborted") return done(_cancelled(step, signal));
+        if (ran.kind === "aborted") return done(cancelledOutcome(step, signal));
         if (ran.kind === "not-started") {
           return done({
             status: "error",
@@ -320,12 +326,4 @@ function _describe(argv: string[]): string {
     return `/bin/sh -c ${JSON.stringify(run)}`;
   }
   return `"${argv[0]}"`;
-}
-
-function _cancelled(step: string, signal: AbortSignal): Omit<StepOutcome, "durationMs"> {
-  const timedOut = (signal.reason as Error | undefined)?.name === "TimeoutError";
-  const envelope = timedOut
-    ? fail(step, "cancelled: the step timed out", 124)
-    : fail(step, "cancelled: the run was interrupted", 130);
-  return { status: "cancelled", envelope, delta: { writes: [] } };
 }
