@@ -49,7 +49,14 @@ export type {
   StepCommon,
   StepInputs,
 } from "./core/recipe.ts";
-export type { Journal, JournalHeader, JournalOptions, JournalRecord } from "./core/journal.ts";
+export type {
+  Journal,
+  JournalHeader,
+  JournalOptions,
+  JournalRecord,
+  StepFinal,
+} from "./core/journal.ts";
+export { MERGE_STRATEGIES, type MergeStrategy } from "./core/context_merge.ts";
 export { openCache } from "./core/cache.ts";
 export type { CacheEntry, CacheOptions, StepCache } from "./core/cache.ts";
 export type { Fingerprint } from "./core/fingerprint.ts";

@@ -36,33 +36,12 @@ export type JournalRecord =
     meta?: RunMeta;
   }
   | { kind: "step-start"; at: string; step: string; attempt: number }
-  | {
+  | ({
     kind: "step-commit";
-    at: string;
-    step: string;
     /** This step's writes only, in order. */
     writes: ContextWrite[];
-    envelope: Envelope;
-    attempts: AttemptRecord[];
-    duration_ms: number;
-    /** The step's last stderr lines (at most 40 lines / 8 KB; absent in older journals). */
-    stderr_tail?: string[];
-    /** Its last log lines on stdout (a deno step's console.log), limited the same way. */
-    stdout_tail?: string[];
-  }
-  | {
-    kind: "step-end";
-    at: string;
-    step: string;
-    status: StepStatus;
-    envelope: Envelope;
-    attempts: AttemptRecord[];
-    duration_ms: number;
-    /** The step's last stderr lines (at most 40 lines / 8 KB; absent in older journals). */
-    stderr_tail?: string[];
-    /** Its last log lines on stdout (a deno step's console.log), limited the same way. */
-    stdout_tail?: string[];
-  }
+  } & StepFinal)
+  | ({ kind: "step-end"; status: StepStatus } & StepFinal)
   | {
     kind: "run-end";
     at: string;
@@ -70,6 +49,24 @@ export type JournalRecord =
     duration_ms: number;
     counts: Record<StepStatus, number>;
   };
+
+/** What a step's last record (its commit, or how it ended otherwise) holds. */
+export interface StepFinal {
+  /** When it was written (ISO 8601). */
+  at: string;
+  /** The step's name. */
+  step: string;
+  /** The step's final envelope. */
+  envelope: Envelope;
+  /** Every attempt, in order. */
+  attempts: AttemptRecord[];
+  /** From the step's first attempt to its end, retry waits included. */
+  duration_ms: number;
+  /** The step's last stderr lines (at most 40 lines / 8 KB; absent in older journals). */
+  stderr_tail?: string[];
+  /** Its last log lines on stdout (a deno step's console.log), limited the same way. */
+  stdout_tail?: string[];
+}
 
 /** What a new session writes into its run-start record. */
 export interface JournalHeader {
