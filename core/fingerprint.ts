@@ -261,6 +261,15 @@ export async function sha256(data: string | Uint8Array): Promise<string> {
 
 let _nodeCrypto: Promise<typeof import("node:crypto")> | undefined;
 
+/**
+ * sha256 of bytes, as lowercase hex, for a process that hashes once (the recipe of `orch run`):
+ * WebCrypto's digest, which costs a task switch but not node:crypto's ~20 ms load.
+ */
+export async function sha256Once(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** sha256 of a step type or function name: few distinct values, hashed once each per process. */
 function _nameHash(name: string): Promise<string> {
   return memo(_nameHashes, name, () => sha256(name));

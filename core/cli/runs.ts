@@ -6,7 +6,7 @@
 import { findRecipe } from "../api.ts";
 import type { Context } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { sha256 } from "../fingerprint.ts";
+import { sha256Once } from "../fingerprint.ts";
 import {
   Journal,
   newRunId,
@@ -105,7 +105,7 @@ async function _recipeHash(file: string, baseDir: string, maxBytes: number) {
   const found = await findRecipe(file, baseDir);
   const path = found.file.startsWith("/") ? found.file : `${baseDir}/${found.file}`;
   const bytes = await readRecipeBytes(path, maxBytes);
-  return { path, sha256: await sha256(bytes) };
+  return { path, sha256: await sha256Once(bytes) };
 }
 
 /**
